@@ -1,0 +1,53 @@
+"""Errors that reach the user as one line naming the problem and the fix.
+
+The CLI prints ``error: <problem> — fix: <fix>`` and exits with :attr:`CfError.exit_code`;
+it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+#: Exit code when every step asked for succeeded.
+EXIT_OK = 0
+#: Exit code when a gate or a test failed, or a step failed.
+EXIT_GATE = 1
+#: Exit code for bad usage or bad input.
+EXIT_USAGE = 2
+
+
+class CfError(Exception):
+    """Base error: a problem the user can fix.
+
+    Args:
+        problem: what is wrong, one line, naming the file/option/plugin concerned.
+        fix: what to do about it, one line.
+    """
+
+    exit_code = EXIT_GATE
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    def one_line(self) -> str:
+        """The message the CLI prints: ``<problem> — fix: <fix>`` on one line."""
+        text = self.problem if not self.fix else f"{self.problem} — fix: {self.fix}"
+        return " ".join(text.split())
+
+
+class InputError(CfError):
+    """Bad usage or bad input (unknown target, malformed spec, missing file); exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class StepFailed(CfError):
+    """A step, gate or test failed, or a plugin raised; exit 1."""
+
+    exit_code = EXIT_GATE
+
+
+class GateDeclined(CfError):
+    """The user (or the lack of a terminal) did not approve a gate; exit 1."""
+
+    exit_code = EXIT_GATE

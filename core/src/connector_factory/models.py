@@ -1,0 +1,181 @@
+"""Data shapes exchanged between the core and plugins.
+
+Everything a hook spec receives or returns is defined here, so a plugin author reads one module to
+learn the contract. Paths in results are relative to the project folder unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connector_factory.files import FileWriter
+
+if TYPE_CHECKING:
+    from connector_factory.llm import LLM
+    from connector_factory.reporter import Reporter
+    from connector_factory.state import State
+
+
+class Step(str, Enum):
+    """The pipeline steps, in the order the pipeline runs them."""
+
+    plan = "plan"
+    research = "research"
+    scaffold = "scaffold"
+    validate = "validate"
+    test_gate = "test_gate"
+    document = "document"
+    deploy = "deploy"
+
+    @property
+    def command(self) -> str:
+        """The CLI command that runs this step alone, e.g. ``test-gate``."""
+        return self.value.replace("_", "-")
+
+    @property
+    def hook_name(self) -> str:
+        """The hook spec that implements this step, e.g. ``cf_test_gate``."""
+        return f"cf_{self.value}"
+
+
+#: Steps in pipeline order.
+STEPS: tuple[Step, ...] = tuple(Step)
+
+#: Steps whose result is collected from every plugin instead of taken from the first one.
+COLLECTING_STEPS: frozenset[Step] = frozenset({Step.validate, Step.test_gate})
+
+#: Steps after which the user approves a summary before the pipeline goes on.
+GATED_STEPS: frozenset[Step] = frozenset(
+    {Step.plan, Step.research, Step.scaffold, Step.validate, Step.test_gate}
+)
+
+
+class TargetInput(BaseModel):
+    """One input a target accepts on ``cf new`` (``--doc``, ``--profile``, ``--intake`` …)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="Option name without dashes, e.g. 'doc'.")
+    help: str = Field(description="One line shown by `cf targets`.")
+    required: bool = False
+
+
+class Target(BaseModel):
+    """A target a plugin contributes, returned by ``cf_targets``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    summary: str
+    inputs: tuple[TargetInput, ...] = ()
+    steps: tuple[Step, ...] = STEPS
+    #: Filled in by the core with the plugin that returned the target.
+    plugin: str = ""
+
+
+CheckStatus = Literal["passed", "failed", "blocked", "skipped"]
+
+
+class CheckResult(BaseModel):
+    """One check of a collecting step (``cf_validate``, ``cf_test_gate``).
+
+    ``blocked`` means the check could not run here (a missing tool, no credentials); it does not
+    fail the gate but is shown, and never reported as a pass.
+    """
+
+    name: str
+    status: CheckStatus
+    message: str = ""
+    #: Names of failing tests (for test gates), shown by the CLI when the gate fails.
+    failures: list[str] = Field(default_factory=list)
+    #: Filled in by the core with the plugin that returned the check.
+    plugin: str = ""
+
+
+class StepResult(BaseModel):
+    """What a step hook impl returns.
+
+    Attributes:
+        summary: one or more lines shown at the gate.
+        outputs: files the step wrote, relative to the project folder; the core records their
+            sha256 so that later edits are reported as stale.
+        details: small JSON-serialisable facts kept in state (tables found, phase reached …).
+        checks: for collecting steps, the checks this plugin ran.
+        status: ``failed`` stops the pipeline with exit 1; ``blocked`` stops it and says why.
+        usage: token usage of LLM calls made in the step (input, cache_read, cache_write, output,
+            cost_usd), summed into the state.
+    """
+
+    summary: str = ""
+    outputs: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+    checks: list[CheckResult] = Field(default_factory=list)
+    status: Literal["completed", "failed", "blocked"] = "completed"
+    usage: dict[str, float] = Field(default_factory=dict)
+
+
+class ConnectionParameter(BaseModel):
+    """One connection parameter a connector needs (a token, a host …)."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    label: str = ""
+    description: str = ""
+    secret: bool = False
+    required: bool = True
+    default: str | None = None
+
+
+class ConnectionForm(BaseModel):
+    """What ``cf credentials`` asks for and where it writes the answers.
+
+    ``config_path`` is relative to the project folder; the file is written with mode 0600 and
+    added to the project's ``.gitignore``.
+    """
+
+    parameters: list[ConnectionParameter]
+    config_path: str
+    #: Prefix of environment variables that supply values when nobody is at the keyboard:
+    #: ``{env_prefix}{NAME.upper()}``.
+    env_prefix: str = "CF_"
+
+
+@dataclass
+class StepContext:
+    """What every step hook impl is given.
+
+    Attributes:
+        target: the target name the project was created for.
+        step: the step being run.
+        project_dir: absolute path of the project folder (holds ``.cf/``).
+        state: the project state as it is before this step (read it, do not write it).
+        inputs: the inputs the run was started with (``tables``, ``doc``, ``repo`` …), never
+            secrets.
+        llm: an LLM handle, or ``None`` when no API key is configured.
+        reporter: where progress and messages go.
+        interactive: ``True`` when a person can answer questions on the terminal.
+    """
+
+    target: str
+    step: Step
+    project_dir: Path
+    state: State
+    inputs: dict[str, Any]
+    llm: LLM | None
+    reporter: Reporter
+    interactive: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The connector name given to ``cf new``."""
+        return self.state.name
+
+    def writer(self) -> FileWriter:
+        """A :class:`~connector_factory.files.FileWriter` for this project that records what it
+        writes in the state, so later runs never overwrite a person's edit silently."""
+        return FileWriter(self.project_dir, self.state.generated)

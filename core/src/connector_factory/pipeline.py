@@ -1,0 +1,356 @@
+"""The resumable, gated pipeline: plan → research → scaffold → validate → test_gate → document →
+deploy.
+
+Each step runs through its hook spec, and the state records its status, outputs (with sha256),
+timings and checks after every transition; the event log gets one line per transition. After a
+gated step the user approves a summary before the next step runs. A failed step, a failed check
+or a declined gate stops the pipeline; running again continues from the first step that is not
+done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector_factory.errors import CfError, GateDeclined, InputError, StepFailed
+from connector_factory.llm import LLM
+from connector_factory.models import (
+    COLLECTING_STEPS,
+    GATED_STEPS,
+    STEPS,
+    CheckResult,
+    Step,
+    StepContext,
+    StepResult,
+    Target,
+)
+from connector_factory.plugins import PluginSet, call_step_hook
+from connector_factory.reporter import Reporter
+from connector_factory.state import OutputRecord, State, StateStore, sha256_file, utc_now
+
+#: Asked at a gate with the summary already shown; returns ``True`` to go on.
+Confirm = Callable[[Step, StepResult], bool]
+#: Shows a step's summary (at a gate, or after an ungated step).
+ShowSummary = Callable[[Step, StepResult], None]
+
+
+def parse_step(name: str) -> Step:
+    """The step called ``name`` (``test-gate`` and ``test_gate`` both work).
+
+    Raises:
+        InputError: no such step; the message lists the steps.
+    """
+    key = name.strip().replace("-", "_")
+    for step in STEPS:
+        if step.value == key:
+            return step
+    names = ", ".join(s.command for s in STEPS)
+    raise InputError(f"unknown step {name!r}", f"use one of: {names}")
+
+
+@dataclass
+class Pipeline:
+    """Runs a project's steps.
+
+    Args:
+        project_dir: the project folder.
+        plugins: loaded plugins.
+        reporter: progress and messages.
+        llm: the LLM handle or ``None``.
+        interactive: whether a person can answer gate questions.
+        assume_yes: approve every gate (``--yes``).
+        confirm: asks the person at a gate (only called when interactive and not assume_yes).
+        show_summary: displays a step's result.
+    """
+
+    project_dir: Path
+    plugins: PluginSet
+    reporter: Reporter
+    llm: LLM | None = None
+    interactive: bool = False
+    assume_yes: bool = False
+    confirm: Confirm = lambda step, result: False
+    show_summary: ShowSummary = lambda step, result: None
+    store: StateStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.project_dir = self.project_dir.resolve()
+        self.store = StateStore(self.project_dir)
+
+    # -- project ---------------------------------------------------------------------------
+
+    def create(self, name: str, target: Target, inputs: dict[str, Any]) -> State:
+        """Create the project folder and its state for ``target``.
+
+        Raises:
+            InputError: the folder already holds a project of another target or name.
+        """
+        if self.store.exists():
+            state = self.store.load()
+            if state.target != target.name or state.name != name:
+                raise InputError(
+                    f"{self.project_dir} already holds project {state.name!r} of target "
+                    f"{state.target!r}",
+                    "choose another NAME or --out folder",
+                )
+            return state
+        self.project_dir.mkdir(parents=True, exist_ok=True)
+        state = State(name=name, target=target.name, inputs=inputs)
+        for step in STEPS:
+            if step not in target.steps:
+                state.step(step).status = "skipped"
+                state.step(step).skip_reason = f"target {target.name} has no {step.value} step"
+        self.store.save(state)
+        self.store.event("project_created", name=name, target=target.name, inputs=inputs)
+        return state
+
+    def load(self) -> State:
+        """The project's state (see :meth:`StateStore.load` for errors)."""
+        return self.store.load()
+
+    def stale_steps(self, state: State) -> dict[Step, list[str]]:
+        """Completed steps whose outputs changed on disk since they ran, with those paths."""
+        stale: dict[Step, list[str]] = {}
+        for step in STEPS:
+            if state.step(step).status == "completed":
+                paths = state.stale_outputs(step, self.project_dir)
+                if paths:
+                    stale[step] = paths
+        return stale
+
+    def next_step(self, state: State) -> Step | None:
+        """The first step that is neither skipped nor completed with its gate approved."""
+        for step in STEPS:
+            info = state.step(step)
+            if info.status == "skipped":
+                continue
+            if info.status == "completed" and info.gate in (None, "approved"):
+                continue
+            return step
+        return None
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self, from_step: Step | None = None, only: Step | None = None) -> State:
+        """Run the pipeline and return the final state.
+
+        Without arguments, continues from :meth:`next_step` to the end. ``from_step`` marks that
+        step and every later one pending first (``cf new --from``). ``only`` runs that one step
+        (and its gate), after checking every earlier step is done.
+
+        Raises:
+            StepFailed: a step failed or a check failed (exit 1).
+            GateDeclined: a gate was not approved (exit 1).
+            InputError: bad usage, e.g. running a step whose predecessors are not done.
+        """
+        state = self.load()
+        self._warn_stale(state)
+        if only is not None:
+            self._require_done_before(state, only)
+            return self._run_from(state, only, stop_after=only)
+        if from_step is not None:
+            self._require_done_before(state, from_step)
+            for step in STEPS[STEPS.index(from_step):]:
+                if state.step(step).status != "skipped":
+                    state.step(step).status = "pending"
+                    state.step(step).gate = None
+            self.store.save(state)
+        start = self.next_step(state)
+        if start is None:
+            self.reporter.info("every step is done; nothing to run")
+            return state
+        return self._run_from(state, start, stop_after=None)
+
+    def skip(self, step: Step, why: str) -> State:
+        """Record ``step`` as skipped with the reason ``why`` (``cf skip``).
+
+        Raises:
+            InputError: ``why`` is empty, or the step is the test gate (a hard gate is never
+                skipped).
+        """
+        if not why.strip():
+            raise InputError(f"skipping {step.command} needs a reason", 'pass --why "…"')
+        if step is Step.test_gate:
+            raise InputError("the test gate cannot be skipped",
+                             "make the tests pass, or fix the step before it")
+        state = self.load()
+        info = state.step(step)
+        info.status = "skipped"
+        info.skip_reason = why.strip()
+        info.gate = None
+        self.store.save(state)
+        self.store.event("step_skipped", step=step.value, why=why.strip())
+        return state
+
+    def _warn_stale(self, state: State) -> None:
+        for step, paths in self.stale_steps(state).items():
+            shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")
+            self.reporter.warn(
+                f"{step.command} is stale: {shown} changed since it ran "
+                f"(kept as is; run `cf {step.command}` to redo it)"
+            )
+            self.store.event("stale_detected", step=step.value, paths=paths)
+
+    def _require_done_before(self, state: State, step: Step) -> None:
+        for earlier in STEPS[: STEPS.index(step)]:
+            status = state.step(earlier).status
+            if status not in ("completed", "skipped"):
+                raise InputError(
+                    f"step {earlier.command} is {status}; {step.command} needs it done first",
+                    f"run `cf {earlier.command}` or `cf resume`",
+                )
+
+    def _run_from(self, state: State, start: Step, stop_after: Step | None) -> State:
+        for step in STEPS[STEPS.index(start):]:
+            info = state.step(step)
+            if info.status == "skipped" and step is not stop_after:
+                continue
+            if not (info.status == "completed" and info.gate in ("pending", "declined")):
+                result = self._run_step(state, step)
+            else:
+                result = _result_from_state(info)
+            if step in GATED_STEPS:
+                self._gate(state, step, result)
+            else:
+                self.show_summary(step, result)
+            if step is stop_after:
+                break
+        return state
+
+    def context(self, state: State, step: Step) -> StepContext:
+        """The :class:`StepContext` handed to hook impls for ``step`` of this project."""
+        return StepContext(
+            target=state.target, step=step, project_dir=self.project_dir, state=state,
+            inputs=dict(state.inputs), llm=self.llm, reporter=self.reporter,
+            interactive=self.interactive,
+        )
+
+    def _run_step(self, state: State, step: Step) -> StepResult:
+        info = state.step(step)
+        info.status = "in_progress"
+        info.started_at = utc_now()
+        info.finished_at = None
+        info.message = ""
+        info.skip_reason = None
+        self.store.save(state)
+        self.store.event("step_started", step=step.value)
+        began = time.monotonic()
+        try:
+            result = self._call(state, step)
+        except CfError as exc:
+            self._finish(state, step, began, "failed", exc.one_line())
+            raise
+        except KeyboardInterrupt:
+            self._finish(state, step, began, "failed", "interrupted")
+            raise
+        self._record(state, step, result)
+        failed = [c for c in result.checks if c.status == "failed"]
+        if result.status != "completed" or failed:
+            message = _failure_line(step, result, failed)
+            self._finish(state, step, began, "failed", message)
+            self.show_summary(step, result)
+            raise StepFailed(message, _failure_fix(step, result))
+        self._finish(state, step, began, "completed", "")
+        return result
+
+    def _call(self, state: State, step: Step) -> StepResult:
+        ctx = self.context(state, step)
+        collecting = step in COLLECTING_STEPS
+        pairs = call_step_hook(self.plugins.manager, step.hook_name, not collecting, ctx=ctx)
+        for plugin, result in pairs:
+            if not isinstance(result, StepResult):
+                raise StepFailed(
+                    f"plugin {plugin!r} returned {type(result).__name__} from {step.hook_name}",
+                    "a step hook must return connector_factory.models.StepResult or None",
+                )
+        if not pairs:
+            raise StepFailed(
+                f"no plugin implements {step.hook_name} for target {state.target!r}",
+                f"install the plugin of {state.target!r} or `cf skip {step.command} --why …`",
+            )
+        if not collecting:
+            first: StepResult = pairs[0][1]
+            return first
+        merged = StepResult(summary="\n".join(r.summary for _, r in pairs if r.summary))
+        for plugin, result in pairs:
+            merged.outputs.extend(result.outputs)
+            merged.details.update(result.details)
+            merged.checks.extend(c.model_copy(update={"plugin": c.plugin or plugin})
+                                 for c in result.checks)
+            for key, value in result.usage.items():
+                merged.usage[key] = merged.usage.get(key, 0.0) + value
+            if result.status != "completed" and merged.status == "completed":
+                merged.status = result.status
+        return merged
+
+    def _record(self, state: State, step: Step, result: StepResult) -> None:
+        info = state.step(step)
+        outputs = []
+        for rel in dict.fromkeys(result.outputs):
+            path = self.project_dir / rel
+            if not path.is_file():
+                raise StepFailed(f"{step.hook_name} reported output {rel} but it does not exist",
+                                 "report the plugin that implements the step")
+            outputs.append(OutputRecord(path=rel, sha256=sha256_file(path)))
+        info.outputs = outputs
+        info.summary = result.summary
+        info.details = result.details
+        info.checks = [c.model_dump() for c in result.checks]
+        for key, value in result.usage.items():
+            info.usage[key] = info.usage.get(key, 0.0) + value
+
+    def _finish(self, state: State, step: Step, began: float, status: str, message: str) -> None:
+        info = state.step(step)
+        info.status = "completed" if status == "completed" else "failed"
+        info.finished_at = utc_now()
+        info.duration_s = round(time.monotonic() - began, 3)
+        info.message = message
+        info.gate = "pending" if status == "completed" and step in GATED_STEPS else None
+        self.store.save(state)
+        self.store.event(f"step_{info.status}", step=step.value, duration_s=info.duration_s,
+                         message=message, outputs=[o.path for o in info.outputs])
+
+    def _gate(self, state: State, step: Step, result: StepResult) -> None:
+        self.show_summary(step, result)
+        info = state.step(step)
+        if self.assume_yes:
+            approved, how = True, "--yes"
+        elif not self.interactive:
+            self.store.event("gate_waiting", step=step.value)
+            raise GateDeclined(
+                f"the gate after {step.command} needs approval and there is no terminal to ask",
+                "re-run with --yes to approve, or run `cf resume` in a terminal",
+            )
+        else:
+            approved, how = self.confirm(step, result), "prompt"
+        info.gate = "approved" if approved else "declined"
+        self.store.save(state)
+        self.store.event(f"gate_{info.gate}", step=step.value, how=how)
+        if not approved:
+            raise GateDeclined(f"stopped at the gate after {step.command}",
+                               "run `cf resume` when ready to go on")
+
+
+def _result_from_state(info: Any) -> StepResult:
+    return StepResult(summary=info.summary, outputs=[o.path for o in info.outputs],
+                      details=info.details,
+                      checks=[CheckResult.model_validate(c) for c in info.checks])
+
+
+def _failure_line(step: Step, result: StepResult, failed: list[CheckResult]) -> str:
+    if failed:
+        names = [name for c in failed for name in (c.failures or [c.name])]
+        shown = ", ".join(names[:10]) + (f" (+{len(names) - 10} more)" if len(names) > 10 else "")
+        return f"{step.command} failed: {shown}"
+    first = result.summary.strip().splitlines()[0] if result.summary.strip() else ""
+    return f"{step.command} {result.status}: {first}".rstrip(": ")
+
+
+def _failure_fix(step: Step, result: StepResult) -> str:
+    if result.status == "blocked":
+        return f"resolve what blocks it, then run `cf {step.command}` again"
+    return f"fix what failed, then run `cf {step.command}` or `cf resume`"

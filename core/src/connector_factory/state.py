@@ -1,0 +1,200 @@
+"""Project state: ``<project>/.cf/state.json`` and the event log ``<project>/.cf/events.jsonl``.
+
+The state is a schema-versioned pydantic model written atomically (temp file in the same folder,
+fsync, rename, fsync of the folder), so a run killed mid-write leaves the previous state readable.
+Every status change is also appended, one JSON object per line, to the event log, which is never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from connector_factory.errors import InputError
+from connector_factory.models import STEPS, Step
+
+#: Version of the state file layout; bumped on incompatible changes.
+SCHEMA_VERSION = 1
+STATE_DIR = ".cf"
+STATE_FILE = "state.json"
+EVENTS_FILE = "events.jsonl"
+
+StepStatus = Literal["pending", "in_progress", "completed", "failed", "skipped"]
+GateStatus = Literal["approved", "declined", "pending"]
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with seconds, e.g. ``2026-11-22T10:00:00Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes. Raises ``OSError`` when it cannot be read."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class OutputRecord(BaseModel):
+    """A file a step wrote: path relative to the project, and its sha256 when written."""
+
+    path: str
+    sha256: str
+
+
+class StepState(BaseModel):
+    """What the state knows of one step.
+
+    ``duration_s`` is wall time in seconds of the last run. ``gate`` is ``None`` for ungated
+    steps. ``usage`` sums LLM token counts (input, cache_read, cache_write, output) and
+    ``cost_usd``.
+    """
+
+    status: StepStatus = "pending"
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    outputs: list[OutputRecord] = Field(default_factory=list)
+    summary: str = ""
+    message: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    gate: GateStatus | None = None
+    skip_reason: str | None = None
+    usage: dict[str, float] = Field(default_factory=dict)
+
+
+class State(BaseModel):
+    """The whole state of one project.
+
+    ``inputs`` are the options the run was started with (never secrets). ``generated`` maps each
+    file the core wrote for a plugin (relative path) to the sha256 it had then, so a later render
+    can tell a user's edit from its own output.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    name: str
+    target: str
+    created_at: str = Field(default_factory=utc_now)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[Step, StepState] = Field(
+        default_factory=lambda: {step: StepState() for step in STEPS}
+    )
+    generated: dict[str, str] = Field(default_factory=dict)
+
+    def step(self, step: Step) -> StepState:
+        """The state of ``step`` (created pending if the file predates it)."""
+        return self.steps.setdefault(step, StepState())
+
+    def stale_outputs(self, step: Step, project_dir: Path) -> list[str]:
+        """Outputs of a completed ``step`` whose content changed or vanished since it ran."""
+        stale = []
+        for record in self.step(step).outputs:
+            path = project_dir / record.path
+            try:
+                changed = sha256_file(path) != record.sha256
+            except OSError:
+                changed = True
+            if changed:
+                stale.append(record.path)
+        return stale
+
+
+class StateStore:
+    """Reads and writes one project's state and event log.
+
+    Args:
+        project_dir: the project folder; state lives in ``project_dir/.cf/``.
+    """
+
+    def __init__(self, project_dir: Path) -> None:
+        self.project_dir = project_dir
+        self.dir = project_dir / STATE_DIR
+        self.path = self.dir / STATE_FILE
+        self.events_path = self.dir / EVENTS_FILE
+
+    def exists(self) -> bool:
+        """Whether the project has a state file."""
+        return self.path.is_file()
+
+    def load(self) -> State:
+        """Read the state.
+
+        Raises:
+            InputError: no state file (not a project), unreadable JSON, or a schema version this
+                core does not know.
+        """
+        if not self.path.is_file():
+            raise InputError(
+                f"{self.project_dir} is not a Connector Factory project "
+                f"(no {STATE_DIR}/{STATE_FILE})",
+                "run `cf new --target TARGET NAME` first, or pass --project DIR",
+            )
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(
+                f"cannot read {self.path}: {exc}",
+                "restore it from version control or remove .cf/ and start again",
+            ) from exc
+        version = raw.get("schema_version") if isinstance(raw, dict) else None
+        if version != SCHEMA_VERSION:
+            raise InputError(
+                f"{self.path} has schema version {version!r}; this cf reads {SCHEMA_VERSION}",
+                "use the cf version that created the project",
+            )
+        try:
+            return State.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(
+                f"{self.path} is invalid at {where}: {first['msg']}",
+                "restore it from version control or remove .cf/ and start again",
+            ) from exc
+
+    def save(self, state: State) -> None:
+        """Write the state atomically: temp file + fsync + rename + fsync of the folder."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = state.model_dump_json(indent=2).encode("utf-8")
+        fd, tmp_name = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, self.path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def event(self, kind: str, **fields: Any) -> None:
+        """Append one event ``{"at": …, "event": kind, **fields}`` to the event log."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"at": utc_now(), "event": kind, **fields}, sort_keys=True, default=str)
+        with self.events_path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def events(self) -> list[dict[str, Any]]:
+        """All events, oldest first (an empty list when there is no log yet)."""
+        if not self.events_path.is_file():
+            return []
+        lines = self.events_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]

@@ -1,0 +1,145 @@
+"""The connector plan: what research finds and scaffold turns into code.
+
+The plan is written into ``NAME_api_doc.md`` as a fenced YAML block under the heading
+``## Connector plan (machine-readable)``, so a person may edit the doc and scaffold follows the
+edit. The generated connector embeds each table's plan as its runtime configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+IngestionType = Literal["snapshot", "cdc", "cdc_with_deletes", "append"]
+PaginationStyle = Literal["link_header", "next_url", "next_token", "offset", "page", "none"]
+AuthType = Literal["bearer", "basic", "api_key", "none"]
+
+
+class Auth(BaseModel):
+    """How requests are authenticated.
+
+    ``bearer``: ``Authorization: Bearer <token>`` (``header``/``scheme`` may change the header
+    name or the word before the token, e.g. GitHub accepts ``token``). ``basic``: username and
+    password. ``api_key``: the value of option ``api_key`` sent in ``location`` (header or query)
+    under ``key_name``. ``none``: nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: AuthType = "none"
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    location: Literal["header", "query"] = "header"
+    key_name: str = ""
+    #: Other schemes the API offers, for the doc (e.g. "oauth2 (authorization code)").
+    alternatives: list[str] = Field(default_factory=list)
+    evidence: str = ""
+
+
+class Pagination(BaseModel):
+    """How one list endpoint pages.
+
+    - ``link_header``: follow ``rel="next"`` in the RFC 8288 ``Link`` header; ``size_param`` sets
+      the page size.
+    - ``next_url``: the body holds the next page's URL at ``next_path``.
+    - ``next_token``: the body (``token_path``) or a header (``token_header``) holds a token sent
+      back as ``token_param``.
+    - ``offset``: ``offset_param``/``size_param``; stop on a short page.
+    - ``page``: ``page_param`` starting at ``start_page``, ``size_param``; stop on a short page.
+    - ``none``: one request returns everything.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    style: PaginationStyle = "none"
+    size_param: str | None = None
+    page_size: int = 100
+    page_param: str | None = None
+    start_page: int = 1
+    offset_param: str | None = None
+    token_param: str | None = None
+    token_path: list[str] = Field(default_factory=list)
+    token_header: str | None = None
+    next_path: list[str] = Field(default_factory=list)
+    evidence: str = ""
+
+
+class Incremental(BaseModel):
+    """How an incremental table asks the API for records changed after the saved cursor.
+
+    ``since_param`` carries the lower bound (inclusive on most APIs; the connector also filters
+    client-side, exclusive). ``sort_params`` are fixed query parameters that make the API return
+    records in ascending cursor order; when absent the connector reads the whole window in one
+    call.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    since_param: str | None = None
+    since_format: Literal["iso8601", "epoch_seconds", "raw"] = "raw"
+    sort_params: dict[str, str] = Field(default_factory=dict)
+
+
+class TablePlan(BaseModel):
+    """One table (stream) of the connector.
+
+    ``records_path`` is the key path from the response body to the list of records (``[]`` when the
+    body is the list itself). ``schema_`` is the JSON Schema of one record with ``$ref`` resolved
+    (recursion cut at a depth limit and replaced by ``{"type": "string"}`` holding JSON text).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    path: str
+    method: Literal["GET", "POST"] = "GET"
+    operation_id: str | None = None
+    description: str = ""
+    records_path: list[str] = Field(default_factory=list)
+    query: dict[str, str] = Field(default_factory=dict)
+    primary_keys: list[str] = Field(default_factory=list)
+    cursor_field: str | None = None
+    ingestion_type: IngestionType = "snapshot"
+    incremental: Incremental | None = None
+    pagination: Pagination = Field(default_factory=Pagination)
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    #: Where each decision came from: spec path / doc excerpt, keyed by decision name.
+    evidence: dict[str, str] = Field(default_factory=dict)
+    #: Why this table was chosen (when tables were not named by the user).
+    reason: str = ""
+    #: A second endpoint listing deleted records, for ``cdc_with_deletes``.
+    deletes_path: str | None = None
+
+    @model_validator(mode="after")
+    def _keys_fit_ingestion(self) -> TablePlan:
+        if self.ingestion_type != "append" and not self.primary_keys:
+            raise ValueError(f"table {self.name}: primary_keys is required unless ingestion is append")
+        if self.ingestion_type in ("cdc", "cdc_with_deletes") and not self.cursor_field:
+            raise ValueError(f"table {self.name}: cursor_field is required for {self.ingestion_type}")
+        if self.ingestion_type == "cdc_with_deletes" and not self.deletes_path:
+            raise ValueError(f"table {self.name}: deletes_path is required for cdc_with_deletes")
+        return self
+
+
+class ConnectorPlan(BaseModel):
+    """Everything scaffold needs to write a connector.
+
+    ``source`` names the input (spec path or URL) and ``source_kind`` how it was read
+    (``openapi`` deterministically, ``llm`` by the researcher agent).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = ""
+    source: str = ""
+    source_kind: Literal["openapi", "llm"] = "openapi"
+    base_url: str
+    auth: Auth = Field(default_factory=Auth)
+    rate_limits: str = ""
+    tables: list[TablePlan]
+    #: Candidate tables seen but not chosen, for the doc (name -> why not).
+    skipped: dict[str, str] = Field(default_factory=dict)
+    #: Counts for the summary: operations, GET operations, list endpoints found.
+    stats: dict[str, int] = Field(default_factory=dict)
