@@ -63,6 +63,10 @@ def _guarded(work: Callable[[], None]) -> None:
         raise _fail(exc) from None
     except typer.Exit:
         raise
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted — fix: run `cf resume` to continue; the state is kept",
+                   err=True)
+        raise typer.Exit(130) from None
     except Exception as exc:  # never a traceback for the user unless CF_DEBUG=1
         if os.environ.get("CF_DEBUG") == "1":
             raise
@@ -152,6 +156,7 @@ def new(
         inputs = {k: v for k, v in given.items() if v is not None}
         if doc and "://" not in doc:
             inputs["doc"] = str(Path(doc).resolve())
+        start = parse_step(from_step) if from_step else None
         project = repo if repo else out / name
         pipeline = _pipeline(project, yes)
         chosen = pipeline.plugins.target(target)
@@ -170,7 +175,7 @@ def new(
                                  "check the path")
         pipeline.create(name, chosen, inputs)
         typer.echo(f"project: {pipeline.project_dir}")
-        pipeline.run(from_step=parse_step(from_step) if from_step else None)
+        pipeline.run(from_step=start)
         typer.echo(f"done: {name} ({target}) — `cf status --project {pipeline.project_dir}`")
 
     _guarded(work)

@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connector_factory.files import FileWriter
 
@@ -141,7 +141,15 @@ class ConnectionForm(BaseModel):
     config_path: str
     #: Prefix of environment variables that supply values when nobody is at the keyboard:
     #: ``{env_prefix}{NAME.upper()}``.
-    env_prefix: str = "CF_"
+    env_prefix: str = Field(default="CF_", pattern=r"^[A-Z][A-Z0-9_]*$")
+
+    @field_validator("config_path")
+    @classmethod
+    def _inside_project(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if not value or value.startswith("/") or ".." in parts:
+            raise ValueError("config_path must be a relative path inside the project")
+        return value
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Test helpers for plugin authors: real servers started and stopped by tests."""

@@ -1,0 +1,73 @@
+"""The `cf` command: light start-up, help on every command, and a plugin installed from its own
+distribution (the README's example) running end to end."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from connector_factory.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ["new", "plan", "research", "scaffold", "validate", "test-gate", "document", "deploy",
+            "status", "resume", "skip", "targets", "plugins", "credentials"]
+
+
+def test_help_imports_no_plugin_no_anthropic_no_cookiecutter() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from connector_factory.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'anthropic', 'cookiecutter', 'httpx', 'cf_databricks_source', 'cf_airbyte_destination',"
+        " 'cf_sophiehub_rollout', 'pydantic'})\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_readme_plugin_example_is_the_tested_one() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    source = (ROOT / "examples/cf-hello-plugin/src/cf_hello/__init__.py").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert source in blocks, "README's plugin example differs from examples/cf-hello-plugin"
+
+
+def test_plugin_from_a_separate_distribution_runs_end_to_end(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(site), str(ROOT / "examples/cf-hello-plugin")],
+        check=True, capture_output=True,
+    )
+    assert list(site.glob("cf_hello-0.1.0.dist-info/entry_points.txt"))
+    env_code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from connector_factory.cli import main; sys.argv = ['cf'] + sys.argv[2:]; main()"
+    )
+
+    def cf(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", env_code, str(site), *args],
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    plugins = cf("plugins")
+    assert plugins.returncode == 0 and "cf-hello" in plugins.stdout
+    assert "hello" in cf("targets").stdout
+    run = cf("new", "--target", "hello", "demo", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "demo" / "hello.txt").read_text() == "hello from demo\n"
