@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import stat
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,12 @@ def find_template(package: str, target: str) -> Path:
 
 
 def render_template(template: Path, context: dict[str, Any], writer: FileWriter,
-                    dest: str = "") -> list[str]:
+                    dest: str = "", include: Callable[[str], bool] | None = None) -> list[str]:
     """Render ``template`` with ``context`` and write its files under ``dest`` in the project.
 
     ``context`` fills the template's ``cookiecutter.json`` variables (values may be strings,
-    lists or dicts). Files keep their executable bit. Returns the relative paths handled by
+    lists or dicts). ``include`` (given the rendered relative path) picks the files to write;
+    by default all. Files keep their executable bit. Returns the relative paths handled by
     ``writer`` for this template (written, unchanged or kept); conflicts are left in
     ``writer.conflicts`` for the caller's ``writer.finish()``.
 
@@ -77,6 +79,8 @@ def render_template(template: Path, context: dict[str, Any], writer: FileWriter,
             ) from exc
         for path in sorted(p for p in out.rglob("*") if p.is_file()):
             rel = path.relative_to(out).as_posix()
+            if include is not None and not include(rel):
+                continue
             mode = path.stat().st_mode
             executable = bool(mode & stat.S_IXUSR)
             writer.write(f"{dest}/{rel}" if dest else rel, path.read_bytes(),

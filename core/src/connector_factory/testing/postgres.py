@@ -104,7 +104,7 @@ def postgres_cluster() -> Iterator[PgCluster]:
     user = run_as or "postgres"
 
     def run(cmd: list[str]) -> None:
-        proc = subprocess.run(prefix + cmd, capture_output=True, text=True, timeout=180)
+        proc = subprocess.run([*prefix, *cmd], capture_output=True, text=True, timeout=180)
         if proc.returncode != 0:
             raise PostgresUnavailable(f"{Path(cmd[0]).name} failed: {proc.stderr.strip()}")
 
@@ -117,7 +117,7 @@ def postgres_cluster() -> Iterator[PgCluster]:
         try:
             yield PgCluster("127.0.0.1", port, user, bindir, run_as)
         finally:
-            subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "-w", "stop"], capture_output=True, timeout=60)
+            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                            "-w", "stop"], capture_output=True, timeout=60)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

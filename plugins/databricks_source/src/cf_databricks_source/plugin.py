@@ -1,0 +1,203 @@
+"""Hook impls of the ``databricks-source`` target.
+
+Each step is small here and delegates to a module with one job: research to
+:mod:`.openapi_research`, scaffold to :mod:`.scaffold`, checks to :mod:`.checks`, documentation
+to :mod:`.docs` and packaging to :mod:`.packaging`. Without an LLM handle every step runs for an
+OpenAPI input; an unstructured doc needs the model and says so in one line.
+"""
+
+from __future__ import annotations
+
+import time
+
+from connector_factory import hookimpl
+from connector_factory.errors import InputError
+from connector_factory.models import (
+    ConnectionForm,
+    ConnectionParameter,
+    StepContext,
+    StepResult,
+    Target,
+    TargetInput,
+)
+
+from cf_databricks_source.connector_plan import ConnectorPlan
+from cf_databricks_source.layout import Layout
+
+TARGET = "databricks-source"
+
+
+def _mine(ctx: StepContext) -> bool:
+    return ctx.target == TARGET
+
+
+def _layout(ctx: StepContext) -> Layout:
+    return Layout(name=ctx.name, in_repo=bool(ctx.inputs.get("repo")))
+
+
+def _plan(ctx: StepContext) -> ConnectorPlan:
+    """The plan from the api doc on disk (a person may have edited it since research)."""
+    from cf_databricks_source.api_doc import parse_api_doc
+
+    path = ctx.project_dir / _layout(ctx).api_doc_file
+    if not path.is_file():
+        raise InputError(f"{path} is missing", "run `cf research` first")
+    plan = parse_api_doc(path.read_text(encoding="utf-8"))
+    if ctx.inputs.get("base_url"):
+        plan = plan.model_copy(update={"base_url": ctx.inputs["base_url"]})
+    return plan
+
+
+@hookimpl
+def cf_targets() -> list[Target]:
+    """The ``databricks-source`` target."""
+    return [Target(
+        name=TARGET,
+        summary="Databricks Lakeflow community source connector (Python, LakeflowConnect)",
+        inputs=(
+            TargetInput(name="doc", required=True,
+                        help="API description: an OpenAPI/Swagger file or URL (Markdown/HTML "
+                             "needs ANTHROPIC_API_KEY)"),
+            TargetInput(name="tables", help="comma-separated tables (default: up to 10 chosen)"),
+            TargetInput(name="base_url", help="override the API base URL"),
+            TargetInput(name="repo", help="a checkout of lakeflow-community-connectors"),
+        ),
+    )]
+
+
+@hookimpl
+def cf_plan(ctx: StepContext) -> StepResult | None:
+    """Check the inputs: the doc exists and is readable; say which path research will take."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.doc_input import classify_doc
+
+    kind, where = classify_doc(ctx.inputs["doc"])
+    if kind != "openapi" and ctx.llm is None:
+        raise InputError(
+            f"--doc {where} is not an OpenAPI/Swagger document; reading an unstructured API doc "
+            "needs the LLM",
+            "set ANTHROPIC_API_KEY, or pass an OpenAPI document",
+        )
+    how = "deterministically from the OpenAPI document" if kind == "openapi" else "with the LLM"
+    tables = ctx.inputs.get("tables")
+    summary = (f"research will read {where} {how}; tables: "
+               f"{', '.join(tables) if tables else 'up to 10 chosen by research'}")
+    return StepResult(summary=summary, details={"doc_kind": kind})
+
+
+@hookimpl
+def cf_research(ctx: StepContext) -> StepResult | None:
+    """Read the API description and write ``NAME_api_doc.md`` (with the machine-readable plan)."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.api_doc import render_api_doc
+    from cf_databricks_source.doc_input import classify_doc, local_copy
+    from cf_databricks_source.openapi_research import research
+
+    kind, _ = classify_doc(ctx.inputs["doc"])
+    if kind != "openapi":
+        from cf_databricks_source.llm_research import research_with_llm
+
+        return research_with_llm(ctx)
+    began = time.monotonic()
+    with ctx.reporter.progress("reading the OpenAPI document"):
+        plan = research(local_copy(ctx.inputs["doc"]), ctx.name, tables=ctx.inputs.get("tables"))
+    if ctx.inputs.get("base_url"):
+        plan = plan.model_copy(update={"base_url": ctx.inputs["base_url"]})
+    writer = ctx.writer()
+    writer.write(_layout(ctx).api_doc_file, render_api_doc(plan))
+    elapsed = time.monotonic() - began
+    lines = [f"{len(plan.tables)} tables from {plan.stats.get('candidates', '?')} candidates "
+             f"({plan.stats.get('operations', '?')} operations) in {elapsed:.1f}s; "
+             f"base URL {plan.base_url or '(none: pass --base-url)'}; auth {plan.auth.type}"]
+    lines += [f"  {t.name}: GET {t.path} · {t.ingestion_type} · keys {t.primary_keys} · "
+              f"cursor {t.cursor_field or '-'} · {t.pagination.style}" for t in plan.tables]
+    return StepResult(summary="\n".join(lines), outputs=writer.finish(),
+                      details={"tables": [t.name for t in plan.tables], "stats": plan.stats,
+                               "research_s": round(elapsed, 3)})
+
+
+@hookimpl
+def cf_scaffold(ctx: StepContext) -> StepResult | None:
+    """Write connector_spec.yaml, the implementation, tests, simulate corpus and configs."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.scaffold import scaffold
+
+    began = time.monotonic()
+    plan = _plan(ctx)
+    layout = _layout(ctx)
+    with ctx.reporter.progress("rendering the connector"):
+        outputs = scaffold(plan, layout, ctx.writer())
+    has_config = (ctx.project_dir / layout.dev_config_file).is_file()
+    creds = ("live credentials found" if has_config else
+             "no credentials yet: `cf credentials` collects them for live tests; until then "
+             "validate and test-gate run against the simulated API")
+    summary = (f"{len(outputs)} files for {len(plan.tables)} tables in "
+               f"{time.monotonic() - began:.1f}s; {creds}")
+    return StepResult(summary=summary, outputs=outputs,
+                      details={"scaffold_s": round(time.monotonic() - began, 3)})
+
+
+@hookimpl
+def cf_connection_form(ctx: StepContext) -> ConnectionForm | None:
+    """Credentials asked by ``cf credentials``: the auth secrets and the base URL."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.scaffold import connector_spec
+
+    layout = _layout(ctx)
+    if not (ctx.project_dir / layout.api_doc_file).is_file():
+        return None
+    spec = connector_spec(_plan(ctx))
+    parameters = [
+        ConnectionParameter(name=p["name"], label=p["name"].replace("_", " "),
+                            description=p["description"], secret=p["secret"],
+                            required=p["required"], default=p.get("default"))
+        for p in spec["connection"]["parameters"]
+        if p["required"] or p["name"] == "base_url"
+    ]
+    return ConnectionForm(parameters=parameters, config_path=layout.dev_config_file,
+                          env_prefix=f"{ctx.name.upper()}_")
+
+
+@hookimpl
+def cf_validate(ctx: StepContext) -> StepResult | None:
+    """The module imports, static checks pass, and the auth test passes against the API."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.checks import validate
+
+    return validate(ctx.project_dir, _layout(ctx))
+
+
+@hookimpl
+def cf_test_gate(ctx: StepContext) -> StepResult | None:
+    """The contract suite passes on every table."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.checks import test_gate
+
+    return test_gate(ctx.project_dir, _layout(ctx))
+
+
+@hookimpl
+def cf_document(ctx: StepContext) -> StepResult | None:
+    """README.md and the complete connector_spec.yaml (with external_options_allowlist)."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.docs import document
+
+    return document(_plan(ctx), _layout(ctx), ctx.writer())
+
+
+@hookimpl
+def cf_deploy(ctx: StepContext) -> StepResult | None:
+    """pyproject.toml and a built wheel and sdist."""
+    if not _mine(ctx):
+        return None
+    from cf_databricks_source.packaging import package
+
+    return package(_plan(ctx), _layout(ctx), ctx.project_dir, ctx.writer())
+
