@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from connector_factory.cli import app
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["new", "plan", "research", "scaffold", "validate", "test-gate", "document", "deploy",

@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from connector_factory.cli import app
-from connector_factory.models import STEPS, Step
+from connector_factory.models import STEPS
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from connector_factory.errors import InputError
 from connector_factory.models import Step
 from connector_factory.state import OutputRecord, State, StateStore

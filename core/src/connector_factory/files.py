@@ -46,6 +46,8 @@ class FileWriter:
     generated: dict[str, str]
     written: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    #: Paths a person edited whose generated content did not change: their edit stays.
+    kept: list[str] = field(default_factory=list)
 
     def write(self, relpath: str, content: str | bytes, mode: int | None = None) -> str:
         """Write ``content`` to ``relpath``; returns ``written``, ``unchanged``, ``kept`` or
@@ -86,6 +88,8 @@ class FileWriter:
             os.chmod(target, mode)
         self.generated[relpath] = new_hash
         self.written.append(relpath)
+        if outcome == "kept":
+            self.kept.append(relpath)
         return outcome
 
     def finish(self) -> list[str]:

@@ -79,6 +79,8 @@ def render_template(template: Path, context: dict[str, Any], writer: FileWriter,
             ) from exc
         for path in sorted(p for p in out.rglob("*") if p.is_file()):
             rel = path.relative_to(out).as_posix()
+            if _byte_code(rel):
+                continue  # pip byte-compiles an installed template's .py files; never copy those
             if include is not None and not include(rel):
                 continue
             mode = path.stat().st_mode
@@ -86,3 +88,8 @@ def render_template(template: Path, context: dict[str, Any], writer: FileWriter,
             writer.write(f"{dest}/{rel}" if dest else rel, path.read_bytes(),
                          mode=0o755 if executable else None)
     return writer.written[before:]
+
+
+def _byte_code(rel: str) -> bool:
+    """Whether ``rel`` is Python byte code (``__pycache__/…``, ``*.pyc``)."""
+    return "__pycache__" in rel.split("/") or rel.endswith((".pyc", ".pyo"))

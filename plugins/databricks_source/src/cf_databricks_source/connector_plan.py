@@ -41,7 +41,8 @@ class Pagination(BaseModel):
     """How one list endpoint pages.
 
     - ``link_header``: follow ``rel="next"`` in the RFC 8288 ``Link`` header; ``size_param`` sets
-      the page size.
+      the page size; ``page_param``, when set, asks for the first page by number (json-server
+      sends the header only then).
     - ``next_url``: the body holds the next page's URL at ``next_path``.
     - ``next_token``: the body (``token_path``) or a header (``token_header``) holds a token sent
       back as ``token_param``.
@@ -114,9 +115,11 @@ class TablePlan(BaseModel):
     @model_validator(mode="after")
     def _keys_fit_ingestion(self) -> TablePlan:
         if self.ingestion_type != "append" and not self.primary_keys:
-            raise ValueError(f"table {self.name}: primary_keys is required unless ingestion is append")
+            raise ValueError(
+                f"table {self.name}: primary_keys is required unless ingestion is append")
         if self.ingestion_type in ("cdc", "cdc_with_deletes") and not self.cursor_field:
-            raise ValueError(f"table {self.name}: cursor_field is required for {self.ingestion_type}")
+            raise ValueError(
+                f"table {self.name}: cursor_field is required for {self.ingestion_type}")
         if self.ingestion_type == "cdc_with_deletes" and not self.deletes_path:
             raise ValueError(f"table {self.name}: deletes_path is required for cdc_with_deletes")
         return self

@@ -34,11 +34,17 @@ build-backend = "hatchling.build"
 name = "{dist}"
 version = "0.1.0"
 description = "Lakeflow community source connector for {plan.title or plan.name}"
-readme = "{'README.md' if not layout.in_repo else 'README.md'}"
+readme = "README.md"
 requires-python = ">=3.10"
 dependencies = [
     "requests>=2.31",   # HTTP client of the connector
     "pyspark>=3.5",     # StructType schemas (a Databricks runtime provides it)
+]
+
+[project.optional-dependencies]
+test = [
+    "pytest>=8",        # the Lakeflow contract suite and the auth test
+    "responses>=0.25",  # simulate mode: answers requests from tests/.../simulate
 ]
 
 [tool.hatch.build.targets.wheel]

@@ -42,7 +42,7 @@ def _plan(ctx: StepContext) -> ConnectorPlan:
     path = ctx.project_dir / _layout(ctx).api_doc_file
     if not path.is_file():
         raise InputError(f"{path} is missing", "run `cf research` first")
-    plan = parse_api_doc(path.read_text(encoding="utf-8"))
+    plan = parse_api_doc(path.read_text(encoding="utf-8"), where=path.name)
     if ctx.inputs.get("base_url"):
         plan = plan.model_copy(update={"base_url": ctx.inputs["base_url"]})
     return plan
@@ -128,14 +128,17 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
     began = time.monotonic()
     plan = _plan(ctx)
     layout = _layout(ctx)
+    writer = ctx.writer()
     with ctx.reporter.progress("rendering the connector"):
-        outputs = scaffold(plan, layout, ctx.writer())
+        outputs = scaffold(plan, layout, writer)
     has_config = (ctx.project_dir / layout.dev_config_file).is_file()
     creds = ("live credentials found" if has_config else
              "no credentials yet: `cf credentials` collects them for live tests; until then "
              "validate and test-gate run against the simulated API")
     summary = (f"{len(outputs)} files for {len(plan.tables)} tables in "
                f"{time.monotonic() - began:.1f}s; {creds}")
+    if writer.kept:
+        summary += f"\nkept your edits (the template did not change): {', '.join(writer.kept)}"
     return StepResult(summary=summary, outputs=outputs,
                       details={"scaffold_s": round(time.monotonic() - began, 3)})
 

@@ -19,7 +19,8 @@ from pathlib import Path
 class TestRun:
     """Outcome of one pytest run.
 
-    ``failures`` are test ids (``file::Class::test``) that failed or errored; ``output`` is the
+    ``failures`` name each test that failed or errored (``file::Class::test: message``, the
+    message's first 300 characters); ``output`` is the
     tail of pytest's output (at most 4,000 characters); ``exit_code`` is pytest's.
     """
 
@@ -66,9 +67,13 @@ def _read_junit(report: Path, run: TestRun) -> None:
     root = ET.parse(report).getroot()
     for case in root.iter("testcase"):
         name = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
-        if case.find("failure") is not None or case.find("error") is not None:
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
             run.failed += 1
-            run.failures.append(name)
+            message = " ".join((problem.get("message") or "").split())
+            run.failures.append(f"{name}: {message[:300]}" if message else name)
         elif case.find("skipped") is not None:
             run.skipped += 1
         else:

@@ -45,7 +45,7 @@ def sample_value(schema: dict[str, Any], name: str, i: int, depth: int = 0) -> A
         return _timestamp(i)
     if fmt == "date":
         return _timestamp(i)[:10]
-    if "enum" in schema and schema["enum"]:
+    if schema.get("enum"):
         return schema["enum"][i % len(schema["enum"])]
     if isinstance(example, str) and example and i == 0:
         return example

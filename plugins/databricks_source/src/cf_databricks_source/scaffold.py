@@ -161,5 +161,5 @@ def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[st
     table_config = {t.name: {"max_records_per_batch": "10"} for t in plan.tables}
     writer.write(f"{layout.tests_dir}/configs/dev_table_config.json",
                  json.dumps(table_config, indent=2) + "\n")
-    write_connector_spec(plan, layout, writer, complete=False)
+    write_connector_spec(plan, layout, writer, complete=True)
     return writer.finish()

@@ -13,7 +13,6 @@ the moment the connector was created, so every read terminates.
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -140,9 +139,11 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
         upper_key = _cursor_key(self._started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
         incremental = table.get("incremental") or {}
         params = dict(table["query"])
-        ordered = bool(incremental.get("sort_params"))
-        params.update(incremental.get("sort_params") or {})
         since_param = incremental.get("since_param")
+        # Batches of capped pages are safe only when the API both sorts by the cursor and filters
+        # from it; otherwise one call reads the whole window.
+        ordered = bool(incremental.get("sort_params")) and bool(since_param)
+        params.update(incremental.get("sort_params") or {})
         if since_param and lower is not None:
             params[since_param] = _since_value(lower, incremental.get("since_format", "raw"))
         limit = self._option("max_records_per_batch", table_options, 1000)
@@ -178,7 +179,8 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
         params = dict(params)
         if pagination.get("size_param"):
             params[pagination["size_param"]] = pagination.get("page_size", 100)
-        if style == "page":
+        if style == "page" or (style == "link_header" and pagination.get("page_param")):
+            # some servers send a Link header only when the first page is asked for by number
             params[pagination["page_param"]] = pagination.get("start_page", 1)
         if style == "offset":
             params[pagination["offset_param"]] = 0
@@ -368,4 +370,3 @@ def _to_spark(schema: dict[str, Any]) -> DataType:
 
 
 __all__ = ["TABLES", "{{ cookiecutter.class_name }}"]
-json  # re-exported for callers that decode JSON-text columns

@@ -1,0 +1,141 @@
+"""``NAME_api_doc.md``: the research result as a person reads it, with the machine-readable plan.
+
+The Markdown part (base URL, auth, rate limits, one section per table with its evidence, the
+candidates not chosen) is for review. The fenced YAML block under :data:`PLAN_HEADING` is the
+:class:`~cf_databricks_source.connector_plan.ConnectorPlan` that scaffold reads back, so an edit to
+it changes what is generated.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from connector_factory.errors import InputError
+from pydantic import ValidationError
+
+from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
+
+PLAN_HEADING = "## Connector plan (machine-readable)"
+_BLOCK = re.compile(r"```ya?ml\n(.*?)\n```", re.DOTALL)
+
+
+def render_api_doc(plan: ConnectorPlan) -> str:
+    """The Markdown text of the api doc for ``plan``."""
+    how = ("read deterministically from the OpenAPI document" if plan.source_kind == "openapi"
+           else "researched by the LLM from the API documentation")
+    lines = [
+        f"# {plan.title or plan.name} API — research for the `{plan.name}` connector",
+        "",
+        f"Source: `{plan.source}` ({how}).",
+        "",
+        "## Connection",
+        "",
+        f"- Base URL: `{plan.base_url}`" if plan.base_url else
+        "- Base URL: not named by the source; pass `--base-url` or set option `base_url`",
+        f"- Authentication: **{plan.auth.type}**{_auth_detail(plan)}"
+        + (f" — evidence: {plan.auth.evidence}" if plan.auth.evidence else ""),
+    ]
+    if plan.auth.alternatives:
+        lines.append(f"- Other schemes offered: {', '.join(plan.auth.alternatives)}")
+    lines += [f"- Rate limits: {plan.rate_limits or 'not stated'}", ""]
+    if plan.stats:
+        lines += [
+            f"The document has {plan.stats.get('operations', '?')} operations, "
+            f"{plan.stats.get('get_operations', '?')} of them GETs; "
+            f"{plan.stats.get('candidates', '?')} list records without path parameters and can "
+            f"be tables; {len(plan.tables)} were chosen.", ""]
+    lines += ["## Tables", "",
+              "| table | endpoint | ingestion | primary key | cursor | pagination |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| `{t.name}` | `{t.method} {t.path}` | {t.ingestion_type} | "
+              f"{', '.join(t.primary_keys) or '—'} | {t.cursor_field or '—'} | "
+              f"{t.pagination.style} |" for t in plan.tables]
+    lines.append("")
+    for table in plan.tables:
+        lines += _table_section(table)
+    if plan.skipped:
+        lines += ["## Candidates not chosen", ""]
+        lines += [f"- `{name}`: {why}" for name, why in list(plan.skipped.items())[:50]]
+        if len(plan.skipped) > 50:
+            lines.append(f"- … and {len(plan.skipped) - 50} more")
+        lines.append("")
+    data = plan.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    lines += [
+        PLAN_HEADING, "",
+        "Scaffold reads this block; edit it to change a table's keys, cursor, pagination or "
+        "schema, then run `cf scaffold`.", "",
+        "```yaml",
+        yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip(),
+        "```", "",
+    ]
+    return "\n".join(lines)
+
+
+def _auth_detail(plan: ConnectorPlan) -> str:
+    auth = plan.auth
+    if auth.type == "bearer":
+        return f" (header `{auth.header}: {auth.scheme} <token>`, option `token`)"
+    if auth.type == "basic":
+        return " (options `username`, `password`)"
+    if auth.type == "api_key":
+        return f" ({auth.location} `{auth.key_name}`, option `api_key`)"
+    return ""
+
+
+def _table_section(table: TablePlan) -> list[str]:
+    lines = [f"### `{table.name}`", ""]
+    if table.description:
+        lines += [table.description, ""]
+    records = ".".join(table.records_path) if table.records_path else "the response body"
+    lines += [
+        f"- Endpoint: `{table.method} {table.path}`"
+        + (f" (operation `{table.operation_id}`)" if table.operation_id else ""),
+        f"- Records: the list at {records}; "
+        f"{len(table.schema_.get('properties') or {})} top-level fields",
+        f"- Ingestion: {table.ingestion_type}; primary key "
+        f"{', '.join(table.primary_keys) or '—'}; cursor {table.cursor_field or '—'}",
+        f"- Pagination: {table.pagination.style}",
+    ]
+    if table.incremental and table.incremental.since_param:
+        lines.append(f"- Incremental filter: `{table.incremental.since_param}` "
+                     f"({table.incremental.since_format})"
+                     + (f", sort {table.incremental.sort_params}"
+                        if table.incremental.sort_params else ""))
+    if table.deletes_path:
+        lines.append(f"- Deletes: `GET {table.deletes_path}`")
+    if table.reason:
+        lines.append(f"- Chosen because: {table.reason}")
+    if table.evidence:
+        lines.append("- Evidence:")
+        lines += [f"  - {key}: {value}" for key, value in table.evidence.items()]
+    lines.append("")
+    return lines
+
+
+def parse_api_doc(text: str, where: str = "the api doc") -> ConnectorPlan:
+    """The plan in the api doc's machine-readable block.
+
+    Raises:
+        InputError: the heading or the YAML block is missing, the YAML does not parse, or the plan
+            is invalid (the message names the first invalid field).
+    """
+    _, heading, rest = text.partition(PLAN_HEADING)
+    match = _BLOCK.search(rest) if heading else None
+    if match is None:
+        raise InputError(f"{where} has no YAML block under '{PLAN_HEADING}'",
+                         "restore the block or re-run `cf research`")
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1} of the block)" if mark is not None else ""
+        raise InputError(f"the plan block in {where} is not valid YAML{line}",
+                         "fix the YAML or re-run `cf research`") from None
+    try:
+        return ConnectorPlan.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"the plan in {where} is invalid: {field}: {first['msg']}",
+                         "correct that field or re-run `cf research`") from None

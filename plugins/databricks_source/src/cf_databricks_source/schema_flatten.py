@@ -1,0 +1,112 @@
+"""Turn an OpenAPI schema (refs resolved lazily by :mod:`jsonref`) into the plain JSON Schema a
+table plan stores: ``type``, ``format``, ``enum``, ``example``, ``properties``, ``items`` only.
+
+- ``allOf`` parts are merged; ``oneOf``/``anyOf`` of objects become one object with the union of
+  their properties, a single non-null variant becomes that variant, anything else JSON text.
+- A reference cycle, or nesting deeper than ``max_depth`` objects, becomes
+  ``{"type": "string", "x-cf-json": true}``: the value is kept as JSON text.
+- OpenAPI 3.1 type lists (``["string", "null"]``) become their first non-null type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonref
+
+#: Objects nested deeper than this are kept as JSON text (the record itself is depth 0).
+MAX_DEPTH = 3
+#: The JSON-text placeholder for what is not expanded.
+JSON_TEXT: dict[str, Any] = {"type": "string", "x-cf-json": True}
+_SCALARS = (str, int, float, bool)
+
+
+def flatten(node: Any, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """The plain schema of ``node`` (see the module doc). Never raises on a malformed schema:
+    what cannot be read becomes JSON text."""
+    return _flatten(node, 0, (), max_depth)
+
+
+def _ref_of(node: Any) -> str | None:
+    if isinstance(node, jsonref.JsonRef):
+        return str(node.__reference__.get("$ref"))
+    return None
+
+
+def _flatten(node: Any, depth: int, seen: tuple[str, ...], max_depth: int) -> dict[str, Any]:
+    ref = _ref_of(node)
+    if ref is not None:
+        if ref in seen:
+            return dict(JSON_TEXT)
+        seen = (*seen, ref)
+    try:
+        if not isinstance(node, dict):
+            return dict(JSON_TEXT)
+        schema = dict(node)
+    except (jsonref.JsonRefError, RecursionError):
+        return dict(JSON_TEXT)
+    if isinstance(schema.get("allOf"), list):
+        parts = list(schema["allOf"])
+        rest = {k: v for k, v in schema.items() if k != "allOf"}
+        if _has_shape(rest):
+            parts.append(rest)
+        return _merge([_flatten(p, depth, seen, max_depth) for p in parts])
+    for key in ("oneOf", "anyOf"):
+        if isinstance(schema.get(key), list) and schema[key]:
+            variants = [_flatten(v, depth, seen, max_depth) for v in schema[key]]
+            variants = [v for v in variants if v.get("type") != "null"]
+            if len(variants) == 1:
+                return variants[0]
+            if variants and all(v.get("type") == "object" for v in variants):
+                return _merge(variants)
+            return dict(JSON_TEXT)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind is None:
+        if isinstance(schema.get("properties"), dict):
+            kind = "object"
+        elif "items" in schema:
+            kind = "array"
+    out: dict[str, Any] = {}
+    if kind == "object":
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or not properties:
+            return {"type": "object"}
+        if depth >= max_depth:
+            return dict(JSON_TEXT)
+        out["type"] = "object"
+        out["properties"] = {str(name): _flatten(sub, depth + 1, seen, max_depth)
+                             for name, sub in properties.items()}
+        return out
+    if kind == "array":
+        return {"type": "array", "items": _flatten(schema.get("items"), depth, seen, max_depth)
+                if schema.get("items") is not None else {"type": "string"}}
+    if kind not in ("string", "integer", "number", "boolean"):
+        return dict(JSON_TEXT)
+    out["type"] = kind
+    if isinstance(schema.get("format"), str):
+        out["format"] = schema["format"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum and all(isinstance(v, _SCALARS) for v in enum):
+        out["enum"] = list(enum)[:50]
+    example = schema.get("example")
+    if isinstance(example, _SCALARS):
+        out["example"] = example
+    return out
+
+
+def _has_shape(schema: dict[str, Any]) -> bool:
+    return any(k in schema for k in ("properties", "type", "items"))
+
+
+def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    objects = [p for p in parts if p.get("type") == "object"]
+    if not objects:
+        scalars = [p for p in parts if p != JSON_TEXT]
+        return scalars[0] if scalars else dict(JSON_TEXT)
+    properties: dict[str, Any] = {}
+    for part in objects:
+        for name, sub in (part.get("properties") or {}).items():
+            properties.setdefault(name, sub)
+    return {"type": "object", "properties": properties} if properties else {"type": "object"}

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real inputs fetched by ``.ci/fetch-inputs`` and a ``cf`` runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from connector_factory.cli import app
+from typer.testing import CliRunner, Result
+
+#: The repository checkout (tests run from plugins/databricks_source).
+ROOT = Path(__file__).resolve().parents[3]
+RunCf = Callable[..., Result]
+
+
+@pytest.fixture(scope="session")
+def inputs_dir() -> Path:
+    """Where ``.ci/fetch-inputs`` put the real inputs (``CF_INPUTS_DIR`` or ``.cache/inputs``)."""
+    path = Path(os.environ.get("CF_INPUTS_DIR") or ROOT / ".cache" / "inputs")
+    if not (path / "github" / "api.github.com.json").is_file():
+        pytest.fail(f"real inputs are missing under {path}: run `bash .ci/fetch-inputs` (needs npm)")
+    return path
+
+
+@pytest.fixture
+def run_cf(monkeypatch: pytest.MonkeyPatch) -> RunCf:
+    """Run ``cf ARGS…`` in-process with no terminal; fails the test on an unexpected exit code."""
+    monkeypatch.setenv("CF_INTERACTIVE", "0")
+    runner = CliRunner()
+
+    def run(*args: str, expect: int = 0, env: dict[str, str] | None = None) -> Result:
+        result = runner.invoke(app, list(args), env=env)
+        if result.exit_code != expect:
+            raise AssertionError(f"cf {' '.join(args)} exited {result.exit_code}, not {expect}:\n"
+                                 f"{result.output}\n{result.exception!r}")
+        return result
+
+    return run

@@ -1,0 +1,32 @@
+"""Read one table of a generated connector the way Lakeflow does, in its own process.
+
+Usage: python read_batches.py PROJECT MODULE CLASS TABLE OFFSET_FILE MAX_CALLS
+Options come from the JSON in env READ_OPTIONS. Starts from the offset in OFFSET_FILE (if it
+exists), calls read_table at most MAX_CALLS times (0: until the offset stops changing), writes the
+last offset back to OFFSET_FILE, and prints the ids read as a JSON list. A process that stops after
+MAX_CALLS is a run killed between checkpoints.
+"""
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+project, module, cls, table, offset_file, max_calls = sys.argv[1:7]
+sys.path.insert(0, str(Path(project) / "src"))
+connector = getattr(importlib.import_module(module), cls)(json.loads(os.environ["READ_OPTIONS"]))
+options = {"max_records_per_batch": "250"}
+path = Path(offset_file)
+offset = json.loads(path.read_text()) if path.exists() else None
+ids, calls = [], 0
+while True:
+    records, end = connector.read_table(table, offset, options)
+    ids += [r["id"] for r in records]
+    calls += 1
+    done = end == offset or end is None
+    offset = end
+    if done or calls == int(max_calls):
+        break
+path.write_text(json.dumps(offset))
+print(json.dumps({"ids": ids, "calls": calls}))

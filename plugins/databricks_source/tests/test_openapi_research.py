@@ -1,0 +1,109 @@
+"""Research on real OpenAPI documents: the shipped petstore example and GitHub's REST API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cf_databricks_source.api_doc import PLAN_HEADING, parse_api_doc, render_api_doc
+from cf_databricks_source.checks import validate
+from cf_databricks_source.layout import Layout
+from cf_databricks_source.openapi_research import MAX_TABLES, research
+from cf_databricks_source.scaffold import scaffold
+from connector_factory.errors import InputError
+from connector_factory.files import FileWriter
+
+from .conftest import ROOT
+
+PETSTORE = ROOT / "examples" / "petstore" / "openapi.yaml"
+
+
+def test_petstore_decisions_and_evidence() -> None:
+    plan = research(PETSTORE, "petstore")
+    assert plan.base_url == "https://petstore.example.com/v1"
+    assert plan.auth.type == "bearer" and "bearerAuth" in plan.auth.evidence
+    tables = {t.name: t for t in plan.tables}
+    assert set(tables) == {"pets", "orders", "categories"}
+    pets = tables["pets"]
+    assert (pets.ingestion_type, pets.primary_keys, pets.cursor_field) == ("cdc", ["id"], "updated_at")
+    assert pets.pagination.style == "link_header" and pets.pagination.size_param == "per_page"
+    assert pets.incremental is not None and pets.incremental.since_param == "updated_since"
+    assert pets.incremental.sort_params == {"sort": "updated", "direction": "asc"}
+    assert tables["orders"].records_path == ["data"]
+    assert tables["orders"].pagination.style == "offset"
+    assert tables["categories"].pagination.style == "none"
+    assert "600 per minute" in plan.rate_limits
+    # integers stay integers in the stored schema; nested objects stay objects
+    assert pets.schema_["properties"]["id"]["type"] == "integer"
+
+
+def test_api_doc_round_trips_and_an_edit_is_followed() -> None:
+    plan = research(PETSTORE, "petstore")
+    text = render_api_doc(plan)
+    assert parse_api_doc(text) == plan
+    edited = text.replace("per_page", "page_size")
+    assert parse_api_doc(edited).tables[0].pagination.size_param == "page_size"
+
+
+@pytest.mark.parametrize(("mangle", "message"), [
+    (lambda t: t.replace(PLAN_HEADING, "## Plan"), "has no YAML block"),
+    (lambda t: t.replace("ingestion_type: cdc", "ingestion_type: sometimes"), "tables.0.ingestion_type"),
+    (lambda t: t.replace("name: petstore", "name: [petstore"), "not valid YAML"),
+])
+def test_a_broken_plan_block_is_a_one_line_error(mangle, message: str) -> None:
+    text = mangle(render_api_doc(research(PETSTORE, "petstore")))
+    with pytest.raises(InputError, match=message) as caught:
+        parse_api_doc(text, where="petstore_api_doc.md")
+    assert "\n" not in caught.value.one_line()
+
+
+def test_named_tables_and_an_unknown_one() -> None:
+    plan = research(PETSTORE, "petstore", tables=["/orders", "pets"])
+    assert [t.name for t in plan.tables] == ["orders", "pets"]
+    with pytest.raises(InputError, match="--tables owners: not among the 3 list endpoints") as caught:
+        research(PETSTORE, "petstore", tables=["owners"])
+    assert "choose from: categories, orders, pets" in caught.value.one_line()
+
+
+def test_github_research_picks_sensible_tables(inputs_dir: Path) -> None:
+    plan = research(inputs_dir / "github" / "api.github.com.json", "github")
+    assert plan.stats["operations"] == 1223 and plan.stats["get_operations"] == 639
+    assert plan.stats["candidates"] >= 30
+    assert len(plan.tables) == MAX_TABLES
+    assert plan.base_url == "https://api.github.com"
+    assert plan.auth.type == "bearer"
+    tables = {t.name: t for t in plan.tables}
+    issues = tables["issues"]
+    assert issues.ingestion_type == "cdc" and issues.cursor_field == "updated_at"
+    assert issues.pagination.style == "link_header" and issues.pagination.size_param == "per_page"
+    assert issues.incremental is not None
+    assert issues.incremental.since_param == "since" and issues.incremental.since_format == "iso8601"
+    assert issues.incremental.sort_params == {"sort": "updated", "direction": "asc"}
+    # /repositories?since=ID filters by id, not time: never a time cursor
+    repositories = research(inputs_dir / "github" / "api.github.com.json", "github",
+                            tables=["repositories"]).tables[0]
+    assert repositories.incremental is None and repositories.ingestion_type == "snapshot"
+    assert all(t.primary_keys == ["id"] for t in plan.tables)
+    assert len(plan.skipped) == plan.stats["candidates"] - MAX_TABLES
+
+
+def test_github_connector_imports_and_passes_static_checks(inputs_dir: Path, tmp_path: Path) -> None:
+    plan = research(inputs_dir / "github" / "api.github.com.json", "github")
+    layout = Layout(name="github", in_repo=False)
+    writer = FileWriter(tmp_path, {})
+    outputs = scaffold(plan, layout, writer)
+    assert layout.module_file in outputs
+    result = validate(tmp_path, layout)
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["module imports"].status == "passed", by_name["module imports"].failures
+    assert by_name["static checks (ruff)"].status == "passed", by_name["static checks (ruff)"].failures
+    assert by_name["auth test"].status == "passed", by_name["auth test"].failures
+    # the generated module really is importable Python with every table in it
+    code = ("import sys; sys.path.insert(0, 'src');"
+            "from databricks.labs.community_connector.sources.github.github import TABLES;"
+            "print(len(TABLES))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == str(MAX_TABLES)
