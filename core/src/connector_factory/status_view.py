@@ -20,6 +20,8 @@ def _tokens(usage: dict[str, float]) -> str:
     parts = [f"in {int(usage.get('input', 0))}", f"out {int(usage.get('output', 0))}"]
     if usage.get("cache_read"):
         parts.append(f"cached {int(usage['cache_read'])}")
+    if usage.get("cache_write"):
+        parts.append(f"cache write {int(usage['cache_write'])}")
     if "cost_usd" in usage:
         parts.append(f"${usage['cost_usd']:.4f}")
     return ", ".join(parts)

@@ -1,0 +1,79 @@
+"""Research from a Markdown API doc by the `source-api-researcher` agent: the real `anthropic`
+client against a scripted Messages API server on 127.0.0.1. A plan block that does not validate
+goes back to the agent once; the pipeline then runs to the end on the agent's plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cf_databricks_source.api_doc import render_api_doc
+from cf_databricks_source.connector_plan import ConnectorPlan, Pagination, TablePlan
+from connector_factory.testing.fake_messages_api import FakeMessagesAPI, Reply, text, tool_use
+
+from .conftest import RunCf
+
+API_DOC = "src/databricks/labs/community_connector/sources/widgets/widgets_api_doc.md"
+KEY = "sk-ant-research-test-42"
+
+MARKDOWN = """# Widgets API
+
+Base URL: https://widgets.example.com/api. Send `Authorization: Bearer <token>`.
+
+## GET /widgets
+Lists widgets, 50 per page: `?page=N&per_page=50`. Each widget has `id` (integer),
+`name` and `updated_at` (ISO 8601).
+"""
+
+
+def plan() -> ConnectorPlan:
+    return ConnectorPlan(
+        name="widgets", title="Widgets", source="api.md", source_kind="llm",
+        base_url="https://widgets.example.com/api", auth={"type": "bearer"},
+        tables=[TablePlan(
+            name="widgets", path="/widgets", primary_keys=["id"],
+            pagination=Pagination(style="page", page_param="page", size_param="per_page",
+                                  page_size=50),
+            schema={"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "updated_at": {"type": "string", "format": "date-time"}}},
+            evidence={"pagination": "“?page=N&per_page=50”"})])
+
+
+def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path: Path) -> None:
+    doc = tmp_path / "api.md"
+    doc.write_text(MARKDOWN)
+    good = render_api_doc(plan())
+    bad = good.replace("  primary_keys:\n  - id\n", "")  # a snapshot table without a key
+    assert bad != good
+    script = [
+        Reply([tool_use("write_file", path=API_DOC, content=bad)]),
+        Reply([text("Wrote the research file.")]),
+        # the core found the block invalid and sent the error back
+        Reply([tool_use("read_file", path=API_DOC)]),
+        Reply([tool_use("write_file", path=API_DOC, content=good)]),
+        Reply([text("Fixed the plan block.")]),
+    ]
+    with FakeMessagesAPI(script) as api:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
+               "CF_MODEL": "claude-sonnet-4-6"}
+        result = run_cf("new", "--target", "databricks-source", "widgets", "--doc", str(doc),
+                        "--out", str(tmp_path), "--yes", env=env)
+        requests = list(api.requests)
+    assert "1 tables researched by the LLM" in result.output
+    assert "lakeflow contract suite: passed" in result.output
+    # the documentation reached the model; the validation error went back to it
+    first = json.dumps(requests[0].body)
+    assert "GET /widgets" in first and "ConnectorPlan" in first
+    retry = json.dumps(requests[2].body)
+    assert "primary_keys" in retry and "could not use" in retry
+    project = tmp_path / "widgets"
+    state = json.loads((project / ".cf" / "state.json").read_text())
+    usage = state["steps"]["research"]["usage"]
+    assert usage["output"] > 0 and usage["cost_usd"] > 0
+    transcripts = list((project / ".cf" / "transcripts").glob("research-*.jsonl"))
+    assert len(transcripts) == 2
+    assert all(KEY not in t.read_text() for t in transcripts)
+    assert KEY not in (project / ".cf" / "state.json").read_text()
+    status = run_cf("status", "--project", str(project))
+    assert "cost" in status.output or "$" in status.output
