@@ -1,0 +1,1 @@
+"""Connector Factory target ``sophiehub-rollout``."""
