@@ -240,7 +240,7 @@ class Pipeline:
         self.store.event("step_started", step=step.value)
         began = time.monotonic()
         try:
-            result = self._call(state, step)
+            result = _redacted(self._call(state, step), self.project_dir)
         except CfError as exc:
             self._finish(state, step, began, "failed", exc.one_line())
             raise
@@ -339,6 +339,21 @@ def _result_from_state(info: Any) -> StepResult:
     return StepResult(summary=info.summary, outputs=[o.path for o in info.outputs],
                       details=info.details,
                       checks=[CheckResult.model_validate(c) for c in info.checks])
+
+
+def _redacted(result: StepResult, project_dir: Path) -> StepResult:
+    """``result`` with the project's secrets (its ``dev_config.json`` values, secret-named
+    environment variables) masked in the summary, details and checks, before anything shows or
+    stores it; plugins may quote a test's failure, and that may quote a credential."""
+    from connector_factory.agent.transcript import Redactor, collect_secrets
+
+    redactor = Redactor(collect_secrets(project_dir))
+    return result.model_copy(update={
+        "summary": redactor.text(result.summary),
+        "details": redactor.data(result.details),
+        "checks": [CheckResult.model_validate(redactor.data(c.model_dump()))
+                   for c in result.checks],
+    })
 
 
 def _failure_line(step: Step, result: StepResult, failed: list[CheckResult]) -> str:

@@ -15,6 +15,9 @@ from .conftest import RunCf
 
 API_DOC = "src/databricks/labs/community_connector/sources/widgets/widgets_api_doc.md"
 KEY = "sk-ant-research-test-42"
+MODULE = "src/databricks/labs/community_connector/sources/widgets/widgets.py"
+README = "src/databricks/labs/community_connector/sources/widgets/README.md"
+NOTES = "## Notes from the API documentation\n\n- widgets: at most 50 per page.\n\n"
 
 MARKDOWN = """# Widgets API
 
@@ -53,6 +56,15 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
         Reply([tool_use("read_file", path=API_DOC)]),
         Reply([tool_use("write_file", path=API_DOC, content=good)]),
         Reply([text("Fixed the plan block.")]),
+        # scaffold: connector-dev checks the rendered configuration against the research
+        Reply([tool_use("read_file", path=API_DOC)]),
+        Reply([tool_use("edit_file", path=MODULE, old_text="'page_size': 50",
+                        new_text="'page_size': 25")]),
+        Reply([text("Halved the page size to stay under the documented limit.")]),
+        # document: connector-doc-writer adds notes, keeping every generated line
+        Reply([tool_use("edit_file", path=README, old_text="## Tables",
+                        new_text=NOTES + "## Tables")]),
+        Reply([text("Added notes.")]),
     ]
     with FakeMessagesAPI(script) as api:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
@@ -75,5 +87,28 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
     assert len(transcripts) == 2
     assert all(KEY not in t.read_text() for t in transcripts)
     assert KEY not in (project / ".cf" / "state.json").read_text()
+    assert "'page_size': 25" in (project / MODULE).read_text()
+    assert NOTES in (project / README).read_text()
+    assert "connector-dev edited" in result.output and "connector-doc-writer added" in result.output
+    assert len(list((project / ".cf" / "transcripts").glob("*.jsonl"))) == 4
+    assert state["steps"]["document"]["usage"]["output"] > 0
     status = run_cf("status", "--project", str(project))
     assert "cost" in status.output or "$" in status.output
+
+
+def test_a_doc_writer_that_drops_generated_lines_is_undone(run_cf: RunCf, tmp_path: Path) -> None:
+    petstore = Path(__file__).resolve().parents[3] / "examples" / "petstore" / "openapi.yaml"
+    run_cf("new", "--target", "databricks-source", "petstore", "--doc", str(petstore),
+           "--out", str(tmp_path), "--yes", env={"ANTHROPIC_API_KEY": ""})
+    project = tmp_path / "petstore"
+    readme = project / "src/databricks/labs/community_connector/sources/petstore/README.md"
+    generated = readme.read_text()
+    script = [Reply([tool_use("write_file", path=readme.relative_to(project).as_posix(),
+                              content="# Petstore\n\nShort and sweet.\n")]),
+              Reply([text("Tightened the README.")])]
+    with FakeMessagesAPI(script) as api:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
+               "CF_MODEL": "claude-sonnet-4-6"}
+        result = run_cf("document", "--project", str(project), "--yes", expect=1, env=env)
+    assert "removed" in result.output and "restored" in result.output
+    assert readme.read_text() == generated

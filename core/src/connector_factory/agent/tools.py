@@ -261,6 +261,9 @@ class Toolbox:
     def _store(self, target: Path, text: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+        if target.suffix == ".py":  # stale byte code could outlive a same-second, same-size edit
+            for cached in (target.parent / "__pycache__").glob(f"{target.stem}.*.pyc"):
+                cached.unlink(missing_ok=True)
         rel = self.sandbox.rel(target)
         if rel not in self.written:
             self.written.append(rel)
@@ -332,6 +335,9 @@ class Toolbox:
         if argv[0] in _PYTHONS:
             argv = [sys.executable, *argv[1:]]
         env = {k: v for k, v in os.environ.items() if not is_secret_env_name(k)}
+        # byte code is keyed on mtime and size: an edit within the same second that keeps the
+        # size (``a - b`` -> ``a + b``) would run the old code
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
         try:
             proc = subprocess.run(argv, cwd=self.sandbox.root, env=env, capture_output=True,
                                   text=True, timeout=timeout, stdin=subprocess.DEVNULL)

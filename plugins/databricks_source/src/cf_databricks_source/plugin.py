@@ -139,8 +139,11 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
                f"{time.monotonic() - began:.1f}s; {creds}")
     if writer.kept:
         summary += f"\nkept your edits (the template did not change): {', '.join(writer.kept)}"
-    return StepResult(summary=summary, outputs=outputs,
-                      details={"scaffold_s": round(time.monotonic() - began, 3)})
+    result = StepResult(summary=summary, outputs=outputs,
+                        details={"scaffold_s": round(time.monotonic() - began, 3)})
+    from cf_databricks_source.agent_roles import review_module
+
+    return review_module(ctx, plan, layout, result)
 
 
 @hookimpl
@@ -196,9 +199,10 @@ def cf_document(ctx: StepContext) -> StepResult | None:
     """README.md and the complete connector_spec.yaml (with external_options_allowlist)."""
     if not _mine(ctx):
         return None
+    from cf_databricks_source.agent_roles import write_notes
     from cf_databricks_source.docs import document
 
-    return document(_plan(ctx), _layout(ctx), ctx.writer())
+    return write_notes(ctx, _layout(ctx), document(_plan(ctx), _layout(ctx), ctx.writer()))
 
 
 @hookimpl

@@ -51,6 +51,7 @@ def run_pytest(project_dir: Path, targets: list[str], env: dict[str, str] | None
         paths = [str(project_dir / "src"), str(project_dir)]
         full_env = dict(os.environ)
         full_env.update(env or {})
+        full_env["PYTHONDONTWRITEBYTECODE"] = "1"  # never run stale byte code after an edit
         full_env["PYTHONPATH"] = os.pathsep.join(
             paths + ([full_env["PYTHONPATH"]] if full_env.get("PYTHONPATH") else []))
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
