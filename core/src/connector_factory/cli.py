@@ -164,7 +164,8 @@ def new(
         for key in inputs:
             if key not in accepted:
                 raise InputError(f"target {target!r} does not take --{key.replace('_', '-')}",
-                                 f"it takes: {', '.join('--' + a for a in sorted(accepted))}")
+                                 "it takes: "
+                                 + ", ".join("--" + a.replace("_", "-") for a in sorted(accepted)))
         for spec in chosen.inputs:
             if spec.required and spec.name not in inputs:
                 raise InputError(f"target {target!r} needs --{spec.name}", spec.help)
@@ -260,7 +261,8 @@ def targets() -> None:
         for column in ("target", "plugin", "summary", "inputs"):
             table.add_column(column)
         for target in sorted(plugins.targets().values(), key=lambda t: t.name):
-            inputs = ", ".join(("--" + i.name + ("*" if i.required else "")) for i in target.inputs)
+            inputs = ", ".join("--" + i.name.replace("_", "-") + ("*" if i.required else "")
+                               for i in target.inputs)
             table.add_row(target.name, target.plugin, target.summary, inputs)
         Console().print(table)
         for broken in plugins.broken:
