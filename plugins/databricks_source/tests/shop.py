@@ -127,3 +127,39 @@ class JsonServer:
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as response:
             return json.loads(response.read() or b"null")
+
+
+class PrismProxy:
+    """Stoplight Prism in proxy mode on 127.0.0.1 in front of ``upstream``: every request is
+    checked against ``spec`` and, with ``--errors``, a non-conforming one is answered 422 (a bad
+    response 500) instead of being passed on. Use as a context manager; ``url`` is its address."""
+
+    def __init__(self, node_dir: Path, spec: Path, upstream: str) -> None:
+        self.binary = node_dir / "node_modules" / ".bin" / "prism"
+        if not self.binary.exists():
+            raise RuntimeError(f"{self.binary} is missing: run .ci/fetch-inputs (needs npm)")
+        self.spec, self.upstream = spec, upstream
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> PrismProxy:
+        self.process = subprocess.Popen(
+            [str(self.binary), "proxy", str(self.spec), self.upstream, "--errors", "--host",
+             "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("prism exited before it listened")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("prism did not start within 60 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import RunCf
-from .shop import SIZES, JsonServer, iso, make_shop
+from .shop import SIZES, JsonServer, PrismProxy, iso, make_shop
 
 DATA = Path(__file__).parent / "data"
 TOKEN = "shop-test-token-9f2c"
@@ -31,8 +31,8 @@ def server(inputs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> JsonSe
         yield s
 
 
-def read(project: Path, server: JsonServer, table: str, offset_file: Path, max_calls: int
-         ) -> dict[str, object]:
+def read(project: Path, server: JsonServer | PrismProxy, table: str, offset_file: Path,
+         max_calls: int) -> dict[str, object]:
     env = dict(os.environ, READ_OPTIONS=json.dumps({"token": TOKEN, "base_url": server.url}))
     out = subprocess.run(
         [sys.executable, str(DATA / "read_batches.py"), str(project), MODULE,
@@ -93,3 +93,26 @@ def test_cf_new_then_live_gates_then_exactly_once(server: JsonServer, run_cf: Ru
     assert late["ids"] == [SIZES["reviews"] + 1]
     idle = read(project, server, "customers", tmp_path / "customers.offset.json", max_calls=0)
     assert idle["ids"] == []
+
+
+def test_requests_conform_to_the_spec(server: JsonServer, inputs_dir: Path, run_cf: RunCf,
+                                      tmp_path: Path) -> None:
+    """Every table read through Prism's validating proxy: a request the spec does not allow
+    (an unknown parameter value, a page size over its maximum, a missing token) fails."""
+    spec = DATA / "shop_openapi.yaml"
+    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(spec), "--out",
+           str(tmp_path), "--yes")
+    project = tmp_path / "shop"
+    with PrismProxy(inputs_dir / "node", spec, server.url) as prism:
+        for table in SIZES:
+            got = read(project, prism, table, tmp_path / f"{table}.prism.json", max_calls=0)
+            expected = sorted(r["id"] for r in server.request("GET", f"/{table}"))
+            assert sorted(got["ids"]) == expected and len(expected) >= SIZES[table]
+        # the proxy does refuse what the spec forbids
+        env = dict(os.environ, READ_OPTIONS=json.dumps({"token": TOKEN, "base_url": prism.url}))
+        bad = subprocess.run(
+            [sys.executable, "-c", "import urllib.request as u;"
+             f"u.urlopen(u.Request('{prism.url}/customers?_limit=500', "
+             f"headers={{'Authorization': 'Bearer {TOKEN}'}}))"],
+            capture_output=True, text=True, env=env)
+        assert "422" in bad.stderr
