@@ -165,3 +165,37 @@ def test_bad_input_is_one_line_and_exit_2(
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0] and "fix:" in errors[0]
+
+
+PART_SKIPPER = '''
+from connector_factory import hookimpl
+from connector_factory.errors import InputError
+from connector_factory.models import StepResult
+
+
+@hookimpl
+def cf_skip_part(ctx, name, why):
+    if ctx.target != "toy" or name not in ("extras", "core-bits"):
+        return None
+    if name == "core-bits":
+        raise InputError("core-bits is not optional", "build it")
+    (ctx.project_dir / "skipped.txt").write_text(f"{name}: {why}\\n")
+    return StepResult(summary=f"skipped part {name} ({why})")
+'''
+
+
+def test_skip_a_part_a_plugin_knows(toy_plugin: Path, make_dist, tmp_path: Path) -> None:
+    make_dist("cf-toy-parts", {"cf_toy_parts": PART_SKIPPER}, {"toy_parts": "cf_toy_parts"})
+    _new(tmp_path, env={"CF_INTERACTIVE": "0"})
+    project = str(tmp_path / "demo")
+    result = runner.invoke(app, ["skip", "extras", "--why", "not needed", "--project", project])
+    assert result.exit_code == 0, result.output
+    assert "skipped part extras (not needed)" in result.output
+    assert (tmp_path / "demo" / "skipped.txt").read_text() == "extras: not needed\n"
+    assert "part_skipped" in (tmp_path / "demo" / ".cf" / "events.jsonl").read_text()
+    refused = runner.invoke(app, ["skip", "core-bits", "--why", "x", "--project", project])
+    assert refused.exit_code == 2 and "core-bits is not optional" in refused.output
+    unknown = runner.invoke(app, ["skip", "nothing", "--why", "x", "--project", project])
+    assert unknown.exit_code == 2 and "unknown step 'nothing'" in unknown.output
+    empty = runner.invoke(app, ["skip", "extras", "--why", " ", "--project", project])
+    assert empty.exit_code == 2 and "needs a reason" in empty.output

@@ -219,17 +219,15 @@ def resume(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
 
 @app.command()
 def skip(
-    step: Annotated[str, typer.Argument(help="Step to skip, e.g. deploy.")],
+    step: Annotated[str, typer.Argument(
+        help="Step to skip (e.g. deploy), or a part the target allows skipping (e.g. cdc).")],
     why: Annotated[str, typer.Option(help="Why it is skipped (recorded).")],
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Record STEP as skipped, with the reason."""
+    """Record STEP (or an optional part of the target) as skipped, with the reason."""
 
     def work() -> None:
-        from connector_factory.pipeline import parse_step
-
-        _pipeline(project, False).skip(parse_step(step), why)
-        typer.echo(f"skipped {step}: {why}")
+        typer.echo(_pipeline(project, False).skip_part(step, why))
 
     _guarded(work)
 

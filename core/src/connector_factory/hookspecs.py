@@ -109,3 +109,17 @@ def cf_connection_form(ctx: StepContext) -> ConnectionForm | None:
     :class:`~connector_factory.models.ConnectionForm` or ``None`` when the target is not this
     plugin's or has nothing to ask yet. First result wins.
     """
+
+
+@hookspec(firstresult=True)
+def cf_skip_part(ctx: StepContext, name: str, why: str) -> StepResult | None:
+    """Skip a part of a target that is not a pipeline step (``cf skip NAME --why …``), such as
+    an optional build phase.
+
+    Given the step context (``ctx.step`` is the step the project is at), the part's ``name`` as
+    the user typed it and the reason ``why`` (never empty). Returns a
+    :class:`~connector_factory.models.StepResult` whose summary says what was recorded, or
+    ``None`` when ``name`` is not a part of this plugin's target. The plugin records the skip in
+    its own files and raises :class:`~connector_factory.errors.InputError` for a part that must
+    not be skipped. First result wins; called only when ``name`` is not a step.
+    """

@@ -186,6 +186,32 @@ class Pipeline:
         self.store.event("step_skipped", step=step.value, why=why.strip())
         return state
 
+    def skip_part(self, name: str, why: str) -> str:
+        """Skip ``name``: a step (see :meth:`skip`), else a part of the target that its plugin
+        knows (``cf_skip_part``, e.g. an optional phase). Returns what was recorded.
+
+        Raises:
+            InputError: ``why`` is empty; or ``name`` is neither a step nor a part any plugin
+                knows (the message lists the steps).
+        """
+        if not why.strip():
+            raise InputError(f"skipping {name} needs a reason", 'pass --why "…"')
+        try:
+            step = parse_step(name)
+        except InputError as unknown:
+            state = self.load()
+            ctx = self.context(state, self.next_step(state) or STEPS[-1])
+            pairs = call_step_hook(self.plugins.manager, "cf_skip_part", True, ctx=ctx,
+                                   name=name, why=why.strip())
+            if not pairs:
+                raise unknown
+            plugin, result = pairs[0]
+            summary = result.summary if isinstance(result, StepResult) else str(result)
+            self.store.event("part_skipped", part=name, why=why.strip(), plugin=plugin)
+            return summary or f"skipped {name}: {why.strip()}"
+        self.skip(step, why)
+        return f"skipped {step.command}: {why.strip()}"
+
     def _warn_stale(self, state: State) -> None:
         for step, paths in self.stale_steps(state).items():
             shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")

@@ -14,6 +14,8 @@ import pytest
 
 #: dialect -> number of statements executed by the real database in this session.
 EXECUTED: Counter[str] = Counter()
+#: Generated Kotlin files parsed by tree-sitter-kotlin in this session (all without errors).
+KOTLIN_PARSED: Counter[str] = Counter()
 
 
 class PgExecutor:
@@ -106,3 +108,27 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if EXECUTED:
         shown = ", ".join(f"{k}: {v}" for k, v in sorted(EXECUTED.items()))
         terminalreporter.write_line(f"SQL statements executed for real — {shown}")
+    if KOTLIN_PARSED:
+        terminalreporter.write_line(
+            f"generated Kotlin files parsed without error nodes — {sum(KOTLIN_PARSED.values())} "
+            f"in {len(KOTLIN_PARSED)} projects")
+
+
+def generate_project(tmp_path: Path, profile: Path, name: str,
+                     inputs: dict[str, Any] | None = None) -> tuple[Path, Any]:
+    """Run the real plan and scaffold steps of ``airbyte-destination`` for ``profile`` in a new
+    project folder; return (project folder, final state). A failed/blocked scaffold raises."""
+    from connector_factory.models import Step
+    from connector_factory.pipeline import Pipeline
+    from connector_factory.plugins import load_plugins
+    from connector_factory.reporter import RecordingReporter
+
+    plugins = load_plugins()
+    project = tmp_path / name
+    pipeline = Pipeline(project_dir=project, plugins=plugins, reporter=RecordingReporter(),
+                        assume_yes=True)
+    pipeline.create(name, plugins.target("airbyte-destination"),
+                    {"profile": str(profile), **(inputs or {})})
+    pipeline.run(only=Step.plan)
+    state = pipeline.run(only=Step.scaffold)
+    return project, state

@@ -79,6 +79,14 @@ def run_scenario(ex: Executor, profile: Profile, namespace: str) -> dict[str, in
                          ["_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta",
                           "_airbyte_generation_id", *FIELDS]]
 
+    # what the catalog reports matches what computeSchema expects (no spurious evolution)
+    from cf_airbyte_destination.sqlgen import normalize_type
+
+    catalog = {r[0]: r[1] or "" for r in ex.query(gen.describe_table(users)[0])}
+    for field, airbyte_type in FIELDS.items():
+        assert normalize_type(profile, catalog[q.normalize(field)]) == normalize_type(
+            profile, profile.type_for(airbyte_type)), (field, catalog[q.normalize(field)])
+
     # insert + count + generation id + typed values
     rows = [FULL_ROW,
             record("r2", "2024-01-01T00:00:01+00:00", id=2, name="Bob", seq=2),

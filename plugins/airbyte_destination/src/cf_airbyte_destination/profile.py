@@ -186,6 +186,9 @@ class Profile(_Strict):
     identifiers: Identifiers
     types: TypeMapping
     meta_columns: MetaColumnTypes
+    #: information_schema type names → the profile's type names (lower case, no precision),
+    #: so schema evolution does not see a change where there is none.
+    catalog_type_aliases: dict[str, str] = Field(default_factory=dict)
     #: Wrapper for nullable columns (ClickHouse ``Nullable({type})``); ``None``: NOT NULL style.
     nullable_wrapper: str | None = None
     window_functions: bool | Unknown

@@ -128,7 +128,8 @@ def build_templates(profile: Profile) -> SqlTemplates:
     if strategy == "copy" and d == "postgres":
         s["bulk_load"] = ("COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)",)
     elif strategy == "staged_files" and d == "duckdb":
-        s["bulk_load"] = ("COPY {table} ({columns}) FROM {file_literal} (FORMAT csv, HEADER false)",)
+        s["bulk_load"] = (
+            "COPY {table} ({columns}) FROM {file_literal} (FORMAT csv, HEADER false)",)
     elif strategy == "staged_files" and d == "snowflake":
         s["bulk_load"] = (
             "PUT {file_uri} @{stage} AUTO_COMPRESS = TRUE OVERWRITE = TRUE",
@@ -184,7 +185,8 @@ def build_templates(profile: Profile) -> SqlTemplates:
     f["newer_cursor"] = (
         "(({tgt}.{cursor} IS NULL AND {src}.{cursor} IS NOT NULL)"
         " OR {src}.{cursor} > {tgt}.{cursor}"
-        " OR (({src}.{cursor} = {tgt}.{cursor} OR ({src}.{cursor} IS NULL AND {tgt}.{cursor} IS NULL))"
+        " OR (({src}.{cursor} = {tgt}.{cursor}"
+        " OR ({src}.{cursor} IS NULL AND {tgt}.{cursor} IS NULL))"
         " AND {src}.{extracted_at} >= {tgt}.{extracted_at}))")
     f["newer_no_cursor"] = "{src}.{extracted_at} >= {tgt}.{extracted_at}"
     f["deduped"] = (
@@ -594,3 +596,14 @@ class SqlGenerator:
         if table.primary_key and self.templates.statements["upsert"]:
             out["upsert"] = self.upsert(table, temp, table)
         return out
+
+
+def normalize_type(profile: Profile, type_name: str) -> str:
+    """A catalog or profile type reduced the way the connector's ``normalizeType`` does:
+    ``Nullable(…)`` unwrapped, precision dropped, lower case, then the profile's
+    ``catalog_type_aliases`` applied."""
+    base = type_name.strip()
+    if base.startswith("Nullable(") and base.endswith(")"):
+        base = base[len("Nullable("):-1]
+    base = base.split("(", 1)[0].strip().lower()
+    return profile.catalog_type_aliases.get(base, base)
