@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from connector_factory.testing.inputs import InputsMissing, real_inputs
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    inputs = Path(os.environ.get("CF_INPUTS_DIR") or ROOT / ".cache" / "inputs")
+    try:
+        inputs = real_inputs(ROOT, "node/node_modules/.bin/json-server")
+    except InputsMissing as exc:
+        raise SystemExit(str(exc)) from None
     from connector_factory.cli import app
 
     with tempfile.TemporaryDirectory() as tmp, \

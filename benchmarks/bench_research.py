@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -22,6 +21,7 @@ from cf_databricks_source.layout import Layout
 from cf_databricks_source.openapi_research import research
 from cf_databricks_source.scaffold import scaffold
 from connector_factory.files import FileWriter
+from connector_factory.testing.inputs import InputsMissing, real_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,10 +40,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    inputs = Path(os.environ.get("CF_INPUTS_DIR") or ROOT / ".cache" / "inputs")
-    spec = inputs / "github" / "api.github.com.json"
-    if not spec.is_file():
-        raise SystemExit(f"{spec} is missing — fix: run `bash .ci/fetch-inputs`")
+    try:
+        spec = real_inputs(ROOT, "github/api.github.com.json") / "github" / "api.github.com.json"
+    except InputsMissing as exc:
+        raise SystemExit(str(exc)) from None
     text = spec.read_text()
     baseline = median_s(lambda: json.loads(text), args.repeat)
     plan = research(spec, "github")

@@ -84,6 +84,23 @@ def test_failing_test_gate_is_hard_and_resume_continues(toy_plugin: Path, tmp_pa
     assert events.count("step_started:test_gate") == 2
 
 
+def test_a_failing_rerun_sends_later_steps_back_to_pending(toy_plugin: Path,
+                                                           tmp_path: Path) -> None:
+    assert _new(tmp_path, "--yes")[0] == 0
+    (tmp_path / "demo" / "FAIL").write_text("")
+    result = runner.invoke(app, ["test-gate", "--project", str(tmp_path / "demo"), "--yes"])
+    assert result.exit_code == 1
+    state = _state(tmp_path)
+    assert state["steps"]["test_gate"]["status"] == "failed"
+    assert [state["steps"][s]["status"] for s in ("document", "deploy")] == ["pending"] * 2
+    assert state["steps"]["validate"]["status"] == "completed"  # earlier steps stand
+    assert "step_invalidated:deploy" in _events(tmp_path)
+    (tmp_path / "demo" / "FAIL").unlink()
+    result = runner.invoke(app, ["resume", "--project", str(tmp_path / "demo"), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert _events(tmp_path).count("step_started:document") == 2
+
+
 def test_step_command_needs_earlier_steps(toy_plugin: Path, tmp_path: Path) -> None:
     _new(tmp_path, env={"CF_INTERACTIVE": "0"})
     result = runner.invoke(app, ["scaffold", "--project", str(tmp_path / "demo"), "--yes"])

@@ -278,10 +278,23 @@ class Pipeline:
         if result.status != "completed" or failed:
             message = _failure_line(step, result, failed)
             self._finish(state, step, began, "failed", message)
+            self._invalidate_after(state, step)
             self.show_summary(step, result)
             raise StepFailed(message, _failure_fix(step, result))
         self._finish(state, step, began, "completed", "")
         return result
+
+    def _invalidate_after(self, state: State, failed: Step) -> None:
+        """A re-run of ``failed`` failed: later steps that completed rest on a result that no
+        longer holds, so they go back to pending (``cf resume`` redoes them once it passes)."""
+        for later in STEPS[STEPS.index(failed) + 1:]:
+            info = state.step(later)
+            if info.status == "completed":
+                info.status = "pending"
+                info.gate = None
+                info.message = f"to redo: {failed.command} failed after it ran"
+                self.store.save(state)
+                self.store.event("step_invalidated", step=later.value, by=failed.value)
 
     def _call(self, state: State, step: Step) -> StepResult:
         ctx = self.context(state, step)

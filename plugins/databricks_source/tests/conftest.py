@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from connector_factory.cli import app
+from connector_factory.testing.inputs import InputsMissing, real_inputs
 from typer.testing import CliRunner, Result
 
 #: The repository checkout (tests run from plugins/databricks_source).
@@ -18,10 +18,11 @@ RunCf = Callable[..., Result]
 @pytest.fixture(scope="session")
 def inputs_dir() -> Path:
     """Where ``.ci/fetch-inputs`` put the real inputs (``CF_INPUTS_DIR`` or ``.cache/inputs``)."""
-    path = Path(os.environ.get("CF_INPUTS_DIR") or ROOT / ".cache" / "inputs")
-    if not (path / "github" / "api.github.com.json").is_file():
-        pytest.fail(f"real inputs are missing under {path}: run `bash .ci/fetch-inputs` (needs npm)")
-    return path
+    try:
+        return real_inputs(ROOT, "github/api.github.com.json", "oas-examples",
+                           "node/node_modules/.bin/json-server", "node/node_modules/.bin/prism")
+    except InputsMissing as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

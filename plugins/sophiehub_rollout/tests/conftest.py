@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 import pytest
 from connector_factory.cli import app
+from connector_factory.testing.inputs import InputsMissing, real_inputs
 from typer.testing import CliRunner, Result
 
 RunCf = Callable[..., Result]
+#: The repository checkout (tests run from plugins/sophiehub_rollout).
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -54,3 +58,35 @@ def checkout(tmp_path: Path) -> Path:
         "where source = 'slack_user';\n")
     (root / "package.json").write_text('{"name": "sophie-hub", "private": true}\n')
     return root
+
+
+@pytest.fixture
+def node_checkout(checkout: Path) -> Path:
+    """The fixture checkout made a TypeScript project with ``node_modules``: the real
+    TypeScript compiler and Node types that ``.ci/fetch-inputs`` installs, linked in, and
+    ``lint``/``test``/``build`` scripts, so the gate's ``npm`` checks run for real."""
+    try:
+        inputs = real_inputs(ROOT, "node/node_modules/.bin/tsc", "node/node_modules/@types/node")
+    except InputsMissing as exc:
+        pytest.fail(str(exc))
+    (checkout / "node_modules").symlink_to(inputs / "node" / "node_modules",
+                                           target_is_directory=True)
+    (checkout / "package.json").write_text(json.dumps({
+        "name": "sophie-hub", "private": True, "type": "module",
+        "scripts": {"lint": "tsc --noEmit --noUnusedLocals -p .",
+                    "test": "node --test tests/", "build": "tsc -p ."}}))
+    (checkout / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "target": "ES2022", "module": "ES2022",
+                            "moduleResolution": "bundler", "lib": ["ES2022", "DOM"],
+                            "types": ["node"], "outDir": "dist", "rootDir": "src",
+                            "skipLibCheck": True},
+        "include": ["src"]}))
+    test = checkout / "tests" / "route.test.mjs"
+    test.parent.mkdir()
+    test.write_text("import { test } from 'node:test';\n"
+                    "import assert from 'node:assert/strict';\n"
+                    "import { readFileSync } from 'node:fs';\n"
+                    "test('the sync route reads its token', () => {\n"
+                    "  const route = readFileSync('src/app/api/suptask/sync/route.ts', 'utf8');\n"
+                    "  assert.match(route, /process\\.env\\.SUPTASK_API_TOKEN/);\n});\n")
+    return checkout

@@ -86,3 +86,23 @@ def test_a_bad_intake_is_a_one_line_error(run_cf: RunCf, tmp_path: Path) -> None
     result = run_cf("new", "--target", "sophiehub-rollout", "suptask", "--intake", str(intake),
                     "--out", str(tmp_path), "--yes", expect=2)
     assert "links.0.source" in result.output and "Traceback" not in result.output
+
+
+def test_npm_checks_run_in_a_checkout_with_node_modules(run_cf: RunCf, example_intake: Path,
+                                                        node_checkout: Path) -> None:
+    result = run_cf("new", "--target", "sophiehub-rollout", "suptask", "--intake",
+                    str(example_intake), "--repo", str(node_checkout), "--yes")
+    for check in ("npm run lint", "npx tsc --noEmit", "npm test", "npm run build"):
+        assert f"{check}: passed" in result.output, check
+    assert (node_checkout / "dist" / "app" / "api" / "suptask" / "sync" / "route.js").is_file()
+
+    # a type error in the checkout's code: tsc, lint and build fail, the gate stops
+    route = node_checkout / "src" / "app" / "api" / "suptask" / "sync" / "route.ts"
+    route.write_text(route.read_text().replace("const token = ", "const token: number = "))
+    failed = run_cf("test-gate", "--project", str(node_checkout), "--yes", expect=1)
+    assert "npx tsc --noEmit: failed" in failed.output
+    assert "npm test: passed" in failed.output
+    assert "error TS2322" in failed.output
+    state = json.loads((node_checkout / ".cf" / "state.json").read_text())
+    assert state["steps"]["test_gate"]["status"] == "failed"
+    assert state["steps"]["document"]["status"] == "pending"

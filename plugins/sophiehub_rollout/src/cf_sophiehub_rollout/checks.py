@@ -26,6 +26,8 @@ from cf_sophiehub_rollout.migration import MIGRATION_NAME, MIGRATIONS_DIR
 CODE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs")
 NPM_CHECKS = (("npm", "run", "lint"), ("npx", "tsc", "--noEmit"), ("npm", "test"),
               ("npm", "run", "build"))
+#: Wall-time limit per npm check, in seconds (a Next.js build of a large app takes minutes).
+NPM_TIMEOUT_S = 1800
 
 
 def route_file(checkout: Path, route: str) -> Path:
@@ -150,8 +152,13 @@ def npm_checks(checkout: Path) -> list[CheckResult]:
                                     "tests and build were not run; run `npm ci` there first")]
     results = []
     for cmd in NPM_CHECKS:
-        proc = subprocess.run(list(cmd), cwd=checkout, capture_output=True, text=True,
-                              timeout=1800)
+        try:
+            proc = subprocess.run(list(cmd), cwd=checkout, capture_output=True, text=True,
+                                  timeout=NPM_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            results.append(CheckResult(name=" ".join(cmd), status="failed",
+                                       message=f"timed out after {NPM_TIMEOUT_S} s"))
+            continue
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         results.append(CheckResult(name=" ".join(cmd), status="passed" if proc.returncode == 0
                                    else "failed", message=f"exit {proc.returncode}",
