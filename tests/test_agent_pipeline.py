@@ -74,8 +74,7 @@ def test_cf_new_runs_the_researcher_and_status_shows_tokens(agent_plugin: Path,
                               content="| GET | /items |\n")]),
               Reply([text("done")])]
     with FakeMessagesAPI(script) as api:
-        env = {"ANTHROPIC_API_KEY": "sk-ant-cli-test-0001", "ANTHROPIC_BASE_URL": api.base_url,
-               "CF_MODEL": "claude-sonnet-4-6", "CF_INTERACTIVE": "0"}
+        env = {**api.cli_env("sk-ant-cli-test-0001"), "CF_INTERACTIVE": "0"}
         result = runner.invoke(app, ["new", "--target", "agenty", "demo", "--doc", str(doc),
                                      "--out", str(tmp_path), "--yes"], env=env)
         assert result.exit_code == 0, result.output

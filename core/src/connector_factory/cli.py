@@ -114,6 +114,11 @@ def _pipeline(project: Path, yes: bool) -> Pipeline:
                     confirm=_confirm, show_summary=_show_summary)
 
 
+def _flag(name: str) -> str:
+    """The ``cf new`` option for the target input ``name``: ``base_url`` → ``--base-url``."""
+    return "--" + name.replace("_", "-")
+
+
 def _split_tables(tables: str | None) -> list[str] | None:
     if tables is None:
         return None
@@ -163,16 +168,15 @@ def new(
         accepted = {i.name for i in chosen.inputs}
         for key in inputs:
             if key not in accepted:
-                raise InputError(f"target {target!r} does not take --{key.replace('_', '-')}",
-                                 "it takes: "
-                                 + ", ".join("--" + a.replace("_", "-") for a in sorted(accepted)))
+                raise InputError(f"target {target!r} does not take {_flag(key)}",
+                                 "it takes: " + ", ".join(_flag(a) for a in sorted(accepted)))
         for spec in chosen.inputs:
             if spec.required and spec.name not in inputs:
-                raise InputError(f"target {target!r} needs --{spec.name}", spec.help)
+                raise InputError(f"target {target!r} needs {_flag(spec.name)}", spec.help)
         for key in ("doc", "profile", "intake", "repo"):
             value = inputs.get(key)
             if value and "://" not in value and not Path(value).exists():
-                raise InputError(f"--{key} {value}: no such file or folder",
+                raise InputError(f"{_flag(key)} {value}: no such file or folder",
                                  "check the path")
         pipeline.create(name, chosen, inputs)
         typer.echo(f"project: {pipeline.project_dir}")
@@ -259,8 +263,7 @@ def targets() -> None:
         for column in ("target", "plugin", "summary", "inputs"):
             table.add_column(column)
         for target in sorted(plugins.targets().values(), key=lambda t: t.name):
-            inputs = ", ".join("--" + i.name.replace("_", "-") + ("*" if i.required else "")
-                               for i in target.inputs)
+            inputs = ", ".join(_flag(i.name) + ("*" if i.required else "") for i in target.inputs)
             table.add_row(target.name, target.plugin, target.summary, inputs)
         Console().print(table)
         for broken in plugins.broken:

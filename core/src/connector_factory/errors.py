@@ -6,6 +6,11 @@ it never shows a traceback for these.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pydantic stays off the import path of `cf --help`
+    from pydantic import ValidationError
+
 #: Exit code when every step asked for succeeded.
 EXIT_OK = 0
 #: Exit code when a gate or a test failed, or a step failed.
@@ -51,3 +56,11 @@ class GateDeclined(CfError):
     """The user (or the lack of a terminal) did not approve a gate; exit 1."""
 
     exit_code = EXIT_GATE
+
+
+def first_invalid_field(exc: ValidationError) -> tuple[str, str]:
+    """The first error pydantic reports in ``exc``, as (dotted field path — ``(top level)``
+    when the whole document is wrong —, pydantic's message), for a one-line :class:`InputError`.
+    """
+    first = exc.errors()[0]
+    return ".".join(str(p) for p in first["loc"]) or "(top level)", str(first["msg"])

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from connector_factory.errors import InputError
+from connector_factory.errors import InputError, first_invalid_field
 from connector_factory.models import STEPS, Step
 
 #: Version of the state file layout; bumped on incompatible changes.
@@ -156,10 +156,9 @@ class StateStore:
         try:
             return State.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            where, message = first_invalid_field(exc)
             raise InputError(
-                f"{self.path} is invalid at {where}: {first['msg']}",
+                f"{self.path} is invalid at {where}: {message}",
                 "restore it from version control or remove .cf/ and start again",
             ) from exc
 

@@ -67,8 +67,7 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
         Reply([text("Added notes.")]),
     ]
     with FakeMessagesAPI(script) as api:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
-               "CF_MODEL": "claude-sonnet-4-6"}
+        env = api.cli_env(KEY)
         result = run_cf("new", "--target", "databricks-source", "widgets", "--doc", str(doc),
                         "--out", str(tmp_path), "--yes", env=env)
         requests = list(api.requests)
@@ -107,8 +106,7 @@ def test_a_doc_writer_that_drops_generated_lines_is_undone(run_cf: RunCf, tmp_pa
                               content="# Petstore\n\nShort and sweet.\n")]),
               Reply([text("Tightened the README.")])]
     with FakeMessagesAPI(script) as api:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
-               "CF_MODEL": "claude-sonnet-4-6"}
+        env = api.cli_env(KEY)
         result = run_cf("document", "--project", str(project), "--yes", expect=1, env=env)
     assert "removed" in result.output and "restored" in result.output
     assert readme.read_text() == generated

@@ -45,8 +45,7 @@ def test_tester_fixes_the_implementation_and_cannot_weaken_the_suite(
         Reply([text("read_table_metadata dropped the primary keys; restored them.")]),
     ]
     with FakeMessagesAPI(script) as api:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
-               "CF_MODEL": "claude-sonnet-4-6"}
+        env = api.cli_env(KEY)
         result = run_cf("test-gate", "--project", str(project), "--yes", env=env)
         bodies = [json.dumps(r.body) for r in api.requests]
     # the model saw the failing test, then the refusal of its weakening edit
@@ -67,7 +66,6 @@ def test_a_tester_that_does_not_fix_it_leaves_the_gate_failed(run_cf: RunCf,
     script = [Reply([text("The tests look fine to me.")]),
               Reply([text("Still fine.")])]
     with FakeMessagesAPI(script) as api:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": api.base_url,
-               "CF_MODEL": "claude-sonnet-4-6"}
+        env = api.cli_env(KEY)
         result = run_cf("test-gate", "--project", str(project), "--yes", expect=1, env=env)
     assert "still failing" in result.output and "test_metadata" in result.output

@@ -202,6 +202,12 @@ class FakeMessagesAPI:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def cli_env(self, api_key: str, model: str = "claude-sonnet-4-6") -> dict[str, str]:
+        """Environment variables that point ``cf`` (its LLM handle) at this server:
+        ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL`` and ``CF_MODEL``."""
+        return {"ANTHROPIC_API_KEY": api_key, "ANTHROPIC_BASE_URL": self.base_url,
+                "CF_MODEL": model}
+
     # -- script ----------------------------------------------------------------------------
 
     def add(self, *turns: Turn) -> None:

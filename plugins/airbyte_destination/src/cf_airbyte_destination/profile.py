@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from connector_factory.errors import InputError
+from connector_factory.errors import InputError, first_invalid_field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 #: The word that marks an answer as not known yet.
@@ -272,10 +272,9 @@ def parse_profile(data: Any, source: str = "profile") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        message = re.sub(r"\s+", " ", str(first["msg"]))
-        value = first.get("input")
+        where, message = first_invalid_field(exc)
+        message = re.sub(r"\s+", " ", message)
+        value = exc.errors()[0].get("input")
         shown = f" (got {value!r})" if isinstance(value, str | int | bool) else ""
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise InputError(f"{source}: field {where}: {message}{shown}{more}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import yaml
-from connector_factory.errors import InputError
+from connector_factory.errors import InputError, first_invalid_field
 from pydantic import ValidationError
 
 from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
@@ -135,7 +135,6 @@ def parse_api_doc(text: str, where: str = "the api doc") -> ConnectorPlan:
     try:
         return ConnectorPlan.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"the plan in {where} is invalid: {field}: {first['msg']}",
+        field, message = first_invalid_field(exc)
+        raise InputError(f"the plan in {where} is invalid: {field}: {message}",
                          "correct that field or re-run `cf research`") from None

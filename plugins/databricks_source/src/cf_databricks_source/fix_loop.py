@@ -8,11 +8,11 @@ the gate fails naming the files.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from connector_factory.agent import Limits, ToolPolicy, Usage, load_role, run_agent
 from connector_factory.models import StepContext, StepResult
+from connector_factory.state import sha256_file
 
 from cf_databricks_source.checks import test_gate
 from cf_databricks_source.layout import Layout
@@ -33,7 +33,7 @@ def protected_tests(layout: Layout, project_dir: Path) -> tuple[str, ...]:
 
 def _fixtures(layout: Layout, project_dir: Path) -> dict[str, str]:
     folder = project_dir / layout.tests_dir
-    return {p.relative_to(project_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {p.relative_to(project_dir).as_posix(): sha256_file(p)
             for p in sorted(folder.rglob("*")) if p.is_file()
             and p.suffix in (".json", ".yaml", ".yml") and p.name != "dev_config.json"}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from connector_factory.errors import InputError
+from connector_factory.errors import InputError, first_invalid_field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Cardinality = Literal["1:1", "1:N"]
@@ -99,9 +99,8 @@ def load_intake(path: Path) -> Intake:
     try:
         return Intake.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"--intake {path.name}: {field}: {first['msg']}",
+        field, message = first_invalid_field(exc)
+        raise InputError(f"--intake {path.name}: {field}: {message}",
                          "correct that answer (see the shipped example intake)") from None
 
 
