@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -114,28 +114,49 @@ def _pipeline(project: Path, yes: bool) -> Pipeline:
                     confirm=_confirm, show_summary=_show_summary)
 
 
-def _flag(name: str) -> str:
-    """The ``cf new`` option for the target input ``name``: ``base_url`` → ``--base-url``."""
-    return "--" + name.replace("_", "-")
+#: Longest connector name: it becomes a package, folder and file-name prefix.
+MAX_NAME_LENGTH = 40
+
+_NEW_EPILOG = (
+    "Target inputs (listed by `cf targets`) are given as --input NAME=VALUE or as --NAME VALUE, "
+    "e.g. --doc api.yaml --tables issues,pulls. Re-running `cf new` on an existing project "
+    "updates the inputs that changed and redoes the steps that read them."
+)
 
 
-def _split_tables(tables: str | None) -> list[str] | None:
-    if tables is None:
-        return None
-    names = [t.strip() for t in tables.split(",") if t.strip()]
-    return names or None
+def check_name(name: str) -> str:
+    """``name`` when it can be a connector name: lower-case snake case, not a Python keyword,
+    at most :data:`MAX_NAME_LENGTH` characters.
+
+    Raises:
+        InputError: the name breaks one of those rules (the message says which).
+    """
+    import keyword
+    import re
+
+    from connector_factory.errors import InputError
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise InputError(f"connector name {name!r} is not lower-case snake case",
+                         "use letters, digits and underscores, starting with a letter")
+    if keyword.iskeyword(name):
+        raise InputError(f"connector name {name!r} is a Python keyword",
+                         f"pick another name, e.g. {name}_api")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"connector name is {len(name)} characters long; the limit is "
+                         f"{MAX_NAME_LENGTH}", "pick a shorter name")
+    return name
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             epilog=_NEW_EPILOG)
 def new(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Connector name, e.g. 'github' (lower case).")],
     target: Annotated[str, typer.Option("--target", "-t", help="Target, see `cf targets`.")],
-    tables: Annotated[Optional[str], typer.Option(help="Comma-separated tables to build.")] = None,
-    doc: Annotated[Optional[str], typer.Option(help="API description: URL or file.")] = None,
-    repo: Annotated[Optional[Path], typer.Option(help="Write into this existing checkout.")] = None,
-    profile: Annotated[Optional[Path], typer.Option(help="Profile file (YAML).")] = None,
-    intake: Annotated[Optional[Path], typer.Option(help="Intake answers file (YAML).")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="Override the API base URL.")] = None,
+    input_: Annotated[Optional[list[str]], typer.Option(
+        "--input", "-i", metavar="NAME=VALUE",
+        help="A target input (repeatable); also --NAME VALUE.")] = None,
     out: Annotated[Path, typer.Option(help="Folder to make the project folder in.")] = Path("."),
     from_step: Annotated[Optional[str], typer.Option("--from", help="Resume from STEP.")] = None,
     yes: YesOpt = False,
@@ -143,45 +164,37 @@ def new(
     """Create a project for TARGET and run the pipeline (resumes if the project exists)."""
 
     def work() -> None:
-        import re
-
         from connector_factory.errors import InputError
+        from connector_factory.inputs import (
+            convert_inputs,
+            project_folder_input,
+            require_inputs,
+            split_args,
+        )
         from connector_factory.pipeline import parse_step
+        from connector_factory.plugins import load_plugins
 
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise InputError(f"connector name {name!r} is not lower-case snake case",
-                             "use letters, digits and underscores, starting with a letter")
-        given: dict[str, Any] = {
-            "tables": _split_tables(tables), "doc": doc,
-            "repo": str(repo.resolve()) if repo else None,
-            "profile": str(profile.resolve()) if profile else None,
-            "intake": str(intake.resolve()) if intake else None,
-            "base_url": base_url,
-        }
-        inputs = {k: v for k, v in given.items() if v is not None}
-        if doc and "://" not in doc:
-            inputs["doc"] = str(Path(doc).resolve())
+        chosen = load_plugins().target(target)
+        tokens = [name, *ctx.args]
+        for pair in input_ or []:
+            tokens += ["--input", pair]
+        words, raw = split_args(tokens, chosen)
+        if len(words) != 1:
+            raise InputError(f"cf new takes one NAME, got {len(words)}: {' '.join(words)}",
+                             f"run e.g. `cf new --target {target} NAME`")
+        connector = check_name(words[0])
         start = parse_step(from_step) if from_step else None
-        project = repo if repo else out / name
+        cwd = Path.cwd()
+        given = convert_inputs(chosen, raw, cwd)
+        folder = project_folder_input(chosen, given)
+        project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
         pipeline = _pipeline(project, yes)
-        chosen = pipeline.plugins.target(target)
-        accepted = {i.name for i in chosen.inputs}
-        for key in inputs:
-            if key not in accepted:
-                raise InputError(f"target {target!r} does not take {_flag(key)}",
-                                 "it takes: " + ", ".join(_flag(a) for a in sorted(accepted)))
-        for spec in chosen.inputs:
-            if spec.required and spec.name not in inputs:
-                raise InputError(f"target {target!r} needs {_flag(spec.name)}", spec.help)
-        for key in ("doc", "profile", "intake", "repo"):
-            value = inputs.get(key)
-            if value and "://" not in value and not Path(value).exists():
-                raise InputError(f"{_flag(key)} {value}: no such file or folder",
-                                 "check the path")
-        pipeline.create(name, chosen, inputs)
+        previous = pipeline.store.load().inputs if pipeline.store.exists() else None
+        require_inputs(chosen, given, previous)
+        pipeline.create(connector, chosen, given)
         typer.echo(f"project: {pipeline.project_dir}")
         pipeline.run(from_step=start)
-        typer.echo(f"done: {name} ({target}) — `cf status --project {pipeline.project_dir}`")
+        typer.echo(f"done: {connector} ({target}) — `cf status --project {pipeline.project_dir}`")
 
     _guarded(work)
 
@@ -256,6 +269,7 @@ def targets() -> None:
         from rich.console import Console
         from rich.table import Table
 
+        from connector_factory.inputs import describe
         from connector_factory.plugins import load_plugins
 
         plugins = load_plugins()
@@ -263,7 +277,7 @@ def targets() -> None:
         for column in ("target", "plugin", "summary", "inputs"):
             table.add_column(column)
         for target in sorted(plugins.targets().values(), key=lambda t: t.name):
-            inputs = ", ".join(_flag(i.name) + ("*" if i.required else "") for i in target.inputs)
+            inputs = "\n".join(describe(i) for i in target.inputs) or "-"
             table.add_row(target.name, target.plugin, target.summary, inputs)
         Console().print(table)
         for broken in plugins.broken:

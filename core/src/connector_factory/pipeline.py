@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from connector_factory.errors import CfError, GateDeclined, InputError, StepFailed
+from connector_factory.inputs import ReadTracker
 from connector_factory.llm import LLM
 from connector_factory.models import (
     COLLECTING_STEPS,
@@ -97,6 +98,7 @@ class Pipeline:
                     f"{state.target!r}",
                     "choose another NAME or --out folder",
                 )
+            self.update_inputs(state, inputs)
             return state
         self.project_dir.mkdir(parents=True, exist_ok=True)
         state = State(name=name, target=target.name, inputs=inputs)
@@ -107,6 +109,54 @@ class Pipeline:
         self.store.save(state)
         self.store.event("project_created", name=name, target=target.name, inputs=inputs)
         return state
+
+    def update_inputs(self, state: State, inputs: dict[str, Any]) -> list[str]:
+        """Take the inputs of a re-run: those given that differ from the state's replace them,
+        and the earliest step that read a changed input when it ran goes back to pending with
+        every later step (an input no step read yet is simply replaced). Inputs not given are
+        kept. Says what changed through the reporter and returns those lines.
+        """
+        from connector_factory.inputs import flag
+
+        changed = [key for key, value in inputs.items() if state.inputs.get(key) != value]
+        if not changed:
+            return []
+        lines = []
+        for key in changed:
+            old = state.inputs.get(key)
+            lines.append(f"input {flag(key)} changed: {_shown(old)} → {_shown(inputs[key])}"
+                         if old is not None else f"input {flag(key)} set: {_shown(inputs[key])}")
+        state.inputs.update({key: inputs[key] for key in changed})
+        redo = self._first_reader(state, set(changed))
+        if redo is None:
+            lines.append("no step has read it yet; nothing to redo")
+        else:
+            step, keys = redo
+            names = ", ".join(flag(k) for k in keys)
+            lines.append(f"{step.command} read {names}: it and every later step go back to "
+                         "pending")
+            for later in STEPS[STEPS.index(step):]:
+                info = state.step(later)
+                if info.status != "skipped":
+                    info.status, info.gate = "pending", None
+                    info.message = f"to redo: {names} changed"
+        self.store.save(state)
+        self.store.event("inputs_changed", changed=changed,
+                         redo=redo[0].value if redo else None)
+        for line in lines:
+            self.reporter.info(line)
+        return lines
+
+    @staticmethod
+    def _first_reader(state: State, changed: set[str]) -> tuple[Step, list[str]] | None:
+        for step in STEPS:
+            info = state.step(step)
+            if info.status in ("pending", "skipped"):
+                continue
+            read = set(info.inputs_read) if info.inputs_read is not None else changed
+            if read & changed:
+                return step, sorted(read & changed)
+        return None
 
     def load(self) -> State:
         """The project's state (see :meth:`StateStore.load` for errors)."""
@@ -249,10 +299,16 @@ class Pipeline:
 
     def context(self, state: State, step: Step) -> StepContext:
         """The :class:`StepContext` handed to hook impls for ``step`` of this project."""
+        from connector_factory.inputs import secret_inputs
+
+        try:
+            target = self.plugins.target(state.target)
+        except CfError:
+            target = None
         return StepContext(
             target=state.target, step=step, project_dir=self.project_dir, state=state,
-            inputs=dict(state.inputs), llm=self.llm, reporter=self.reporter,
-            interactive=self.interactive,
+            inputs=ReadTracker({**state.inputs, **secret_inputs(target)}), llm=self.llm,
+            reporter=self.reporter, interactive=self.interactive,
         )
 
     def _run_step(self, state: State, step: Step) -> StepResult:
@@ -265,14 +321,18 @@ class Pipeline:
         self.store.save(state)
         self.store.event("step_started", step=step.value)
         began = time.monotonic()
+        ctx = self.context(state, step)
         try:
-            result = _redacted(self._call(state, step), self.project_dir)
+            result = _redacted(self._call(ctx), self.project_dir)
         except CfError as exc:
+            info.inputs_read = ctx.inputs.read if isinstance(ctx.inputs, ReadTracker) else None
             self._finish(state, step, began, "failed", exc.one_line())
+            self._invalidate_after(state, step)
             raise
         except KeyboardInterrupt:
             self._finish(state, step, began, "failed", "interrupted")
             raise
+        info.inputs_read = ctx.inputs.read if isinstance(ctx.inputs, ReadTracker) else None
         self._record(state, step, result)
         failed = [c for c in result.checks if c.status == "failed"]
         if result.status != "completed" or failed:
@@ -296,8 +356,8 @@ class Pipeline:
                 self.store.save(state)
                 self.store.event("step_invalidated", step=later.value, by=failed.value)
 
-    def _call(self, state: State, step: Step) -> StepResult:
-        ctx = self.context(state, step)
+    def _call(self, ctx: StepContext) -> StepResult:
+        state, step = ctx.state, ctx.step
         collecting = step in COLLECTING_STEPS
         pairs = call_step_hook(self.plugins.manager, step.hook_name, not collecting, ctx=ctx)
         for plugin, result in pairs:
@@ -372,6 +432,10 @@ class Pipeline:
         if not approved:
             raise GateDeclined(f"stopped at the gate after {step.command}",
                                "run `cf resume` when ready to go on")
+
+
+def _shown(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _result_from_state(info: Any) -> StepResult:

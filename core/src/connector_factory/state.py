@@ -72,6 +72,9 @@ class StepState(BaseModel):
     gate: GateStatus | None = None
     skip_reason: str | None = None
     usage: dict[str, float] = Field(default_factory=dict)
+    #: Names of the inputs the step read when it last ran; ``None`` when unknown (a state
+    #: written before reads were tracked), which counts as having read every input.
+    inputs_read: list[str] | None = None
 
 
 class State(BaseModel):
