@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -26,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no `<bool>` metavar on flags, fits any width
 )
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds .cf/).")]
@@ -40,21 +42,59 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    from connector_factory.errors import EXIT_GATE, CfError
+#: The project folder of the running command, once known: fix lines name it.
+_PROJECT: list[Path] = []
+#: Set by :func:`main` (a real ``cf`` process): locked commands start the child reaper.
+_REAL_PROCESS: list[bool] = []
+#: Commands that act on a project (their fix lines need ``--project DIR`` elsewhere).
+_PROJECT_COMMANDS = ("plan", "research", "scaffold", "validate", "test-gate", "document",
+                     "deploy", "resume", "skip", "status", "credentials", "merge", "discard")
 
+
+def with_project(text: str, project: Path | None, cwd: Path | None = None) -> str:
+    """``text`` with ``--project DIR`` added to every quoted `` `cf COMMAND …` `` that acts on
+    a project and does not name one, when the project is not the working folder, so a fix line
+    can be pasted where the user stands. ``DIR`` is relative to ``cwd`` when inside it."""
+    import re
+    import shlex
+
+    if project is None:
+        return text
+    here = (cwd or Path.cwd()).resolve()
+    where = project.resolve()
+    if where == here:
+        return text
+    shown = where.relative_to(here).as_posix() if here in where.parents else str(where)
+
+    def add(match: re.Match[str]) -> str:
+        command, rest = match.group(1), match.group(2)
+        if command not in _PROJECT_COMMANDS or re.search(r"(^|\s)(--project|-p)\b", rest):
+            return match.group(0)
+        return f"`cf {command}{rest} --project {shlex.quote(shown)}`"
+
+    return re.sub(r"`cf ([a-z-]+)([^`]*)`", add, text)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from connector_factory.errors import EXIT_GATE, CfError, os_error
+
+    if isinstance(exc, OSError):
+        exc = os_error(exc)
+    project = _PROJECT[-1] if _PROJECT else None
     if isinstance(exc, CfError):
-        typer.echo(f"error: {exc.one_line()}", err=True)
+        typer.echo(f"error: {with_project(exc.one_line(), project)}", err=True)
         return typer.Exit(exc.exit_code)
     typer.echo(f"error: internal error {type(exc).__name__}: {exc} — fix: report this bug "
                "(set CF_DEBUG=1 for the traceback)", err=True)
     return typer.Exit(EXIT_GATE)
 
 
-def _guarded(work: Callable[[], None]) -> None:
-    """Run ``work``; turn errors into one line and the right exit code."""
+def _guarded(work: Callable[[], None], project: Path | None = None) -> None:
+    """Run ``work`` (on ``project`` when known); turn errors into one line and the right exit
+    code: a :class:`CfError`'s own, 2 for an operating-system error, 1 for a bug."""
     from connector_factory.errors import CfError
 
+    _PROJECT[:] = [project] if project is not None else []
     try:
         work()
     except (CfError, OSError) as exc:
@@ -64,13 +104,45 @@ def _guarded(work: Callable[[], None]) -> None:
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        typer.echo("error: interrupted — fix: run `cf resume` to continue; the state is kept",
+        fix = with_project("`cf resume`", _PROJECT[-1] if _PROJECT else None)
+        typer.echo(f"error: interrupted — fix: run {fix} to continue; the state is kept",
                    err=True)
         raise typer.Exit(130) from None
     except Exception as exc:  # never a traceback for the user unless CF_DEBUG=1
         if os.environ.get("CF_DEBUG") == "1":
             raise
         raise _fail(exc) from None
+
+
+@contextmanager
+def _locked(project: Path) -> Iterator[None]:
+    """Hold the project's lock (exit 2 naming the holder's PID when another run has it),
+    remove what a killed run left, and in a real process start the child reaper."""
+    from connector_factory.lock import clean_leftovers, project_lock
+    from connector_factory.state import StateStore
+
+    _PROJECT[:] = [project]
+    with project_lock(project):
+        store = StateStore(project)
+        generated = list(store.load().generated) if store.exists() else []
+        clean_leftovers(project, generated)
+        stop: Callable[[], None] = lambda: None  # noqa: E731
+        if _REAL_PROCESS:
+            from connector_factory.reaper import start_reaper
+
+            stop = start_reaper()
+        try:
+            yield
+        finally:
+            stop()
+
+
+def _existing(project: Path) -> Path:
+    """``project`` if it holds a project (else the state's one-line error, exit 2)."""
+    from connector_factory.state import StateStore
+
+    StateStore(project).load()
+    return project
 
 
 def _show_summary(step: Step, result: StepResult) -> None:
@@ -188,13 +260,16 @@ def new(
         given = convert_inputs(chosen, raw, cwd)
         folder = project_folder_input(chosen, given)
         project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
+        _PROJECT[:] = [project]
         pipeline = _pipeline(project, yes)
         previous = pipeline.store.load().inputs if pipeline.store.exists() else None
         require_inputs(chosen, given, previous)
-        pipeline.create(connector, chosen, given)
-        typer.echo(f"project: {pipeline.project_dir}")
-        pipeline.run(from_step=start)
-        typer.echo(f"done: {connector} ({target}) — `cf status --project {pipeline.project_dir}`")
+        with _locked(pipeline.project_dir):
+            pipeline.create(connector, chosen, given)
+            typer.echo(f"project: {pipeline.project_dir}")
+            pipeline.run(from_step=start)
+        typer.echo(f"done: {connector} ({target}) — "
+                   + with_project("`cf status`", pipeline.project_dir))
 
     _guarded(work)
 
@@ -204,9 +279,11 @@ def _step_command(step_name: str, help_text: str) -> None:
         def work() -> None:
             from connector_factory.pipeline import parse_step
 
-            _pipeline(project, yes).run(only=parse_step(step_name))
+            step = parse_step(step_name)
+            with _locked(_existing(project)):
+                _pipeline(project, yes).run(only=step)
 
-        _guarded(work)
+        _guarded(work, project)
 
     command.__doc__ = help_text
     app.command(name=step_name.replace("_", "-"))(command)
@@ -229,9 +306,10 @@ def resume(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
     """Continue from the first step that is not done."""
 
     def work() -> None:
-        _pipeline(project, yes).run()
+        with _locked(_existing(project)):
+            _pipeline(project, yes).run()
 
-    _guarded(work)
+    _guarded(work, project)
 
 
 @app.command()
@@ -244,9 +322,10 @@ def skip(
     """Record STEP (or an optional part of the target) as skipped, with the reason."""
 
     def work() -> None:
-        typer.echo(_pipeline(project, False).skip_part(step, why))
+        with _locked(_existing(project)):
+            typer.echo(_pipeline(project, False).skip_part(step, why))
 
-    _guarded(work)
+    _guarded(work, project)
 
 
 @app.command()
@@ -258,7 +337,7 @@ def status(project: ProjectOpt = Path(".")) -> None:
 
         render_status(project)
 
-    _guarded(work)
+    _guarded(work, project)
 
 
 @app.command()
@@ -266,20 +345,18 @@ def targets() -> None:
     """List the targets the installed plugins provide."""
 
     def work() -> None:
-        from rich.console import Console
-        from rich.table import Table
-
         from connector_factory.inputs import describe
         from connector_factory.plugins import load_plugins
+        from connector_factory.tables import Column, console, print_table
 
         plugins = load_plugins()
-        table = Table(title="targets")
-        for column in ("target", "plugin", "summary", "inputs"):
-            table.add_column(column)
+        rows = []
         for target in sorted(plugins.targets().values(), key=lambda t: t.name):
-            inputs = "\n".join(describe(i) for i in target.inputs) or "-"
-            table.add_row(target.name, target.plugin, target.summary, inputs)
-        Console().print(table)
+            inputs = "\n".join(f"{describe(i)}: {i.help}" for i in target.inputs) or "-"
+            rows.append([target.name, target.plugin, target.summary, inputs])
+        columns = [Column("target", identifier=True), Column("plugin", identifier=True),
+                   Column("summary"), Column("inputs (--NAME VALUE or --input NAME=VALUE)")]
+        print_table(console(), "targets", columns, rows)
         for broken in plugins.broken:
             typer.echo(f"warning: plugin {broken.name!r} failed to load: {broken.error}", err=True)
 
@@ -291,26 +368,27 @@ def plugins() -> None:
     """List plugins: name, version, distribution, targets, hook impls (and broken ones)."""
 
     def work() -> None:
-        from rich.console import Console
-        from rich.table import Table
-
         from connector_factory.plugins import load_plugins
+        from connector_factory.tables import Column, console, print_table
 
         found = load_plugins()
         by_plugin: dict[str, list[str]] = {}
         for target in found.targets().values():
             by_plugin.setdefault(target.plugin, []).append(target.name)
-        table = Table(title="plugins")
-        for column in ("plugin", "version", "distribution", "targets", "hook impls"):
-            table.add_column(column, overflow="fold")
+        rows, styles = [], []
         for info in found.loaded:
-            table.add_row(info.name, info.version, info.distribution,
-                          ", ".join(sorted(by_plugin.get(info.name, []))) or "-",
-                          ", ".join(info.hooks))
+            rows.append([info.name, info.version, info.distribution,
+                         "\n".join(sorted(by_plugin.get(info.name, []))) or "-",
+                         ", ".join(info.hooks)])
+            styles.append("")
         for broken in found.broken:
-            table.add_row(f"[red]{broken.name}[/]", broken.version, broken.distribution,
-                          "-", f"[red]failed to load: {broken.error}[/]")
-        Console(width=200).print(table)
+            rows.append([broken.name, broken.version, broken.distribution, "-",
+                         f"failed to load: {broken.error}"])
+            styles.append("red")
+        columns = [Column("plugin", identifier=True), Column("version", identifier=True),
+                   Column("distribution", identifier=True), Column("targets", identifier=True),
+                   Column("hook impls")]
+        print_table(console(), "plugins", columns, rows, styles)
 
     _guarded(work)
 
@@ -331,14 +409,59 @@ def credentials(
     def work() -> None:
         from connector_factory.credentials import collect_credentials
 
-        pipeline = _pipeline(project, False)
-        path = collect_credentials(pipeline, config_file=config, port=port,
-                                   serve=serve or _interactive())
+        with _locked(_existing(project)):
+            pipeline = _pipeline(project, False)
+            path = collect_credentials(pipeline, config_file=config, port=port,
+                                       serve=serve or _interactive())
         typer.echo(f"credentials written to {path} (mode 0600, git-ignored)")
 
-    _guarded(work)
+    _guarded(work, project)
+
+
+def _resolve_merges(project: Path, files: list[str] | None, take_new: bool) -> None:
+    def work() -> None:
+        with _locked(_existing(project)):
+            for line in _pipeline(project, False).resolve_conflicts(files or None, take_new):
+                typer.echo(line)
+
+    _guarded(work, project)
+
+
+FilesArg = Annotated[Optional[list[str]], typer.Argument(
+    help="Files to resolve (relative to the project); default: every unresolved one.")]
+
+
+@app.command()
+def merge(files: FilesArg = None, project: ProjectOpt = Path(".")) -> None:
+    """Take the new versions (*.cf-new) of generated files you had edited: each replaces your
+    file. Merge by hand instead? Edit your file, then `cf discard`."""
+    _resolve_merges(project, files, take_new=True)
+
+
+@app.command()
+def discard(files: FilesArg = None, project: ProjectOpt = Path(".")) -> None:
+    """Keep your edited files and delete the new versions (*.cf-new) beside them."""
+    _resolve_merges(project, files, take_new=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from connector_factory import __version__
+
+        typer.echo(f"cf {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Connector Factory: build data connectors end to end (plan → research → scaffold →
+    validate → test gate → document → deploy)."""
 
 
 def main() -> None:
     """Console-script entry point."""
+    _REAL_PROCESS[:] = [True]
     app()

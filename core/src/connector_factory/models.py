@@ -198,6 +198,8 @@ class StepContext:
     reporter: Reporter
     interactive: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Every writer :meth:`writer` handed out, so the core can record their conflicts.
+    writers: list[FileWriter] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -207,4 +209,6 @@ class StepContext:
     def writer(self) -> FileWriter:
         """A :class:`~connector_factory.files.FileWriter` for this project that records what it
         writes in the state, so later runs never overwrite a person's edit silently."""
-        return FileWriter(self.project_dir, self.state.generated)
+        writer = FileWriter(self.project_dir, self.state.generated)
+        self.writers.append(writer)
+        return writer
