@@ -26,6 +26,18 @@ class _RichProgress:
         self._progress.update(self._task, description=description)  # type: ignore[arg-type]
 
 
+#: Seconds a block runs before a plain (non-terminal) progress line is printed.
+PLAIN_AFTER_S = 1.0
+
+
+class _PlainProgress:
+    def advance(self, steps: float = 1) -> None:
+        """Nothing to redraw without a terminal."""
+
+    def update(self, description: str) -> None:
+        """Nothing to redraw without a terminal."""
+
+
 class RichReporter:
     """Reporter on a rich console (stderr for messages, so stdout stays for results)."""
 
@@ -42,7 +54,26 @@ class RichReporter:
 
     @contextmanager
     def progress(self, description: str, total: float | None = None) -> Iterator[ProgressProtocol]:
-        """A spinner (``total=None``) or a bar out of ``total`` while the block runs."""
+        """A spinner (``total=None``) or a bar out of ``total`` while the block runs; when the
+        console is not a terminal, one plain line ``… description`` once the block has run
+        for :data:`PLAIN_AFTER_S` seconds (so a long wait is never silent)."""
+        if not self.console.is_terminal:
+            import threading
+
+            done = threading.Event()
+
+            def announce() -> None:
+                if not done.wait(PLAIN_AFTER_S):
+                    self.console.print(f"… {description}", highlight=False, markup=False)
+
+            thread = threading.Thread(target=announce, daemon=True)
+            thread.start()
+            try:
+                yield _PlainProgress()
+            finally:
+                done.set()
+                thread.join()
+            return
         columns = [SpinnerColumn(), TextColumn("{task.description}")]
         if total is not None:
             columns += [BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}")]
