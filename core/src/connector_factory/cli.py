@@ -30,7 +30,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain click help: no `<bool>` metavar on flags, fits any width
 )
 
-ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds .cf/).")]
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", metavar="DIR",
+                                          help="Project folder (holds .cf/).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve every gate without asking.")]
 
 
@@ -224,13 +225,17 @@ def check_name(name: str) -> str:
              epilog=_NEW_EPILOG)
 def new(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Connector name, e.g. 'github' (lower case).")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Target, see `cf targets`.")],
+    name: Annotated[str, typer.Argument(metavar="NAME",
+                                        help="Connector name, e.g. 'github' (lower case).")],
+    target: Annotated[str, typer.Option("--target", "-t", metavar="TARGET",
+                                        help="Target, see `cf targets`.")],
     input_: Annotated[Optional[list[str]], typer.Option(
         "--input", "-i", metavar="NAME=VALUE",
         help="A target input (repeatable); also --NAME VALUE.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder to make the project folder in.")] = Path("."),
-    from_step: Annotated[Optional[str], typer.Option("--from", help="Resume from STEP.")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR",
+                                      help="Folder to make the project folder in.")] = Path("."),
+    from_step: Annotated[Optional[str], typer.Option("--from", metavar="STEP",
+                                                     help="Redo from STEP.")] = None,
     yes: YesOpt = False,
 ) -> None:
     """Create a project for TARGET and run the pipeline (resumes if the project exists)."""
@@ -315,8 +320,9 @@ def resume(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
 @app.command()
 def skip(
     step: Annotated[str, typer.Argument(
-        help="Step to skip (e.g. deploy), or a part the target allows skipping (e.g. cdc).")],
-    why: Annotated[str, typer.Option(help="Why it is skipped (recorded).")],
+        metavar="NAME", help="Step to skip (e.g. deploy), a blocked check, or a part the "
+                             "target allows skipping (e.g. cdc).")],
+    why: Annotated[str, typer.Option(metavar="REASON", help="Why it is skipped (recorded).")],
     project: ProjectOpt = Path("."),
 ) -> None:
     """Record STEP (or an optional part of the target) as skipped, with the reason."""
@@ -355,8 +361,9 @@ def targets() -> None:
             inputs = "\n".join(f"{describe(i)}: {i.help}" for i in target.inputs) or "-"
             rows.append([target.name, target.plugin, target.summary, inputs])
         columns = [Column("target", identifier=True), Column("plugin", identifier=True),
-                   Column("summary"), Column("inputs (--NAME VALUE or --input NAME=VALUE)")]
+                   Column("summary"), Column("inputs")]
         print_table(console(), "targets", columns, rows)
+        typer.echo("cf new takes them as --NAME VALUE or --input NAME=VALUE")
         for broken in plugins.broken:
             typer.echo(f"warning: plugin {broken.name!r} failed to load: {broken.error}", err=True)
 
@@ -396,8 +403,10 @@ def plugins() -> None:
 @app.command()
 def credentials(
     project: ProjectOpt = Path("."),
-    config: Annotated[Optional[Path], typer.Option(help="JSON file with the values.")] = None,
-    port: Annotated[int, typer.Option(help="Port of the form on 127.0.0.1 (0: any).")] = 0,
+    config: Annotated[Optional[Path], typer.Option(metavar="FILE",
+                                                   help="JSON file with the values.")] = None,
+    port: Annotated[int, typer.Option(metavar="PORT",
+                                      help="Port of the form on 127.0.0.1 (0: any).")] = 0,
     serve: Annotated[bool, typer.Option(help="Serve the form even without a terminal.")] = False,
 ) -> None:
     """Collect the connector's credentials into its git-ignored config file (mode 0600).
@@ -428,6 +437,7 @@ def _resolve_merges(project: Path, files: list[str] | None, take_new: bool) -> N
 
 
 FilesArg = Annotated[Optional[list[str]], typer.Argument(
+    metavar="[FILE]...",
     help="Files to resolve (relative to the project); default: every unresolved one.")]
 
 
