@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ runner = CliRunner()
 #: step records what it saw so the tests can check what reached the plugin.
 TYPED_PLUGIN = '''
 import json
+import os
 from connector_factory import hookimpl
 from connector_factory.models import StepResult, Target, TargetInput
 
@@ -270,3 +272,46 @@ def test_toy_doc_change_redoes_plan(
     assert "plan read --doc: it and every later step go back to pending" in second.output
     steps = _state(tmp_path / "demo")["steps"]
     assert isinstance(steps, dict) and steps["plan"]["details"] == {"doc": str(tmp_path / "b.yaml")}
+
+
+def test_a_project_folder_input_must_be_a_folder(
+        typed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("x")
+    result = runner.invoke(app, ["new", "--target", "typed", "demo", "--spec",
+                                 "https://x.example/s", "--checkout", "file.txt", "--yes"])
+    assert result.exit_code == 2
+    assert "--checkout file.txt is a file, not a folder" in result.output
+
+
+def test_operating_system_errors_exit_2_with_the_path_and_the_fix(
+        typed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("x")
+    base = ["new", "--target", "typed", "demo", "--spec", "https://x.example/s", "--yes"]
+    result = runner.invoke(app, [*base, "--out", "file.txt"])
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(f"error: {tmp_path / 'file.txt' / 'demo'}")
+    assert "Not a directory" in line and "a part of that path is a file" in line
+    assert "internal error" not in result.output
+    long = "d" * 300
+    result = runner.invoke(app, [*base, "--out", long])
+    assert result.exit_code == 2 and "File name too long" in result.output, result.output
+    assert "use a shorter name or a shorter folder path" in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_exit_2(
+        typed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = runner.invoke(app, ["new", "--target", "typed", "demo", "--spec",
+                                     "https://x.example/s", "--out", "ro", "--yes"])
+    finally:
+        locked.chmod(0o755)
+    assert result.exit_code == 2 and "Permission denied" in result.output
+    assert "check the permissions of that path" in result.output

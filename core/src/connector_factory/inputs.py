@@ -94,7 +94,11 @@ def convert(spec: TargetInput, raw: str, base: Path) -> Any:
     if spec.type == "url":
         return check_url(raw.strip(), where)
     if spec.type == "path":
-        return _path(raw, where, base)
+        resolved = _path(raw, where, base)
+        if spec.project_folder and not Path(resolved).is_dir():
+            raise InputError(f"{where} {raw} is a file, not a folder",
+                             f"pass the folder of a checkout: {where} DIR")
+        return resolved
     if spec.type == "url_or_path":
         if "://" in raw:
             return check_url(raw.strip(), where)
