@@ -19,6 +19,8 @@ from connector_factory.reporter import RecordingReporter
 from connector_factory.rich_reporter import RichReporter
 from rich.console import Console
 
+from tests.conftest import MakeDist
+
 PROSE = ("# Widgets API\n\nThe Widgets API lists every widget in your account. Send a GET request"
          " to /widgets with your token in the Authorization header; results come back in pages "
          "of fifty, and the next page is named by the cursor field of each response.\n")
@@ -132,3 +134,44 @@ def test_a_long_wait_is_never_silent_without_a_terminal() -> None:
     with reporter.progress("running the test suite"):
         time.sleep(1.3)
     assert out.getvalue() == "… running the test suite\n"
+
+
+def test_nested_waits_share_one_live_display() -> None:
+    out = io.StringIO()
+    reporter = RichReporter(Console(file=out, force_terminal=True, width=80))
+    with reporter.progress("validate: running"):
+        with reporter.progress("probing the API", total=3) as bar:
+            bar.advance()
+            time.sleep(0.2)
+        with reporter.progress("running pytest"):
+            time.sleep(0.2)
+    assert "probing the API" in out.getvalue() and "running pytest" in out.getvalue()
+
+
+SLOW_VALIDATE = '''
+import time
+from connector_factory import hookimpl
+from connector_factory.models import CheckResult, Step, StepResult, Target
+
+@hookimpl
+def cf_targets():
+    return [Target(name="slowcheck", summary="a slow check", steps=(Step.validate,))]
+
+@hookimpl
+def cf_validate(ctx):
+    if ctx.target != "slowcheck":
+        return None
+    time.sleep(1.3)
+    return StepResult(checks=[CheckResult(name="slow", status="passed")])
+'''
+
+
+def test_a_slow_step_is_never_silent(make_dist: MakeDist, tmp_path: Path) -> None:
+    from connector_factory.cli import app
+    from typer.testing import CliRunner
+
+    make_dist("cf-slowcheck", {"cf_slowcheck": SLOW_VALIDATE}, {"slowcheck": "cf_slowcheck"})
+    result = CliRunner().invoke(app, ["new", "--target", "slowcheck", "demo", "--out",
+                                      str(tmp_path), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "… validate: running" in result.output

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from connector_factory.plugins import PluginSet, call_step_hook
 from connector_factory.reporter import Reporter
 from connector_factory.state import OutputRecord, State, StateStore, sha256_file, utc_now
 
+#: Steps shown with a spinner while they run (they probe, test or build; none asks questions).
+WAITING_STEPS = frozenset({Step.validate, Step.test_gate, Step.deploy})
 #: Asked at a gate with the summary already shown; returns ``True`` to go on.
 Confirm = Callable[[Step, StepResult], bool]
 #: Shows a step's summary (at a gate, or after an ungated step).
@@ -436,7 +439,8 @@ class Pipeline:
         ctx = self.context(state, step)
         try:
             try:
-                result = self._call(ctx)
+                with self._waiting(step):
+                    result = self._call(ctx)
             finally:
                 self._note_conflicts(state, step, ctx)
             result = self._scanned(ctx, result)
@@ -473,6 +477,14 @@ class Pipeline:
                     f"{' …' if len(changed) > 5 else ''}: "
                     f"{', '.join(s.command for s in redo)} will run again")
         return result
+
+    def _waiting(self, step: Step) -> AbstractContextManager[object]:
+        """A spinner (a plain line after a second without a terminal) while a step that runs
+        checks, tests or builds works; steps that may ask questions get none (a live display
+        would garble the prompt)."""
+        if step in WAITING_STEPS:
+            return self.reporter.progress(f"{step.command}: running")
+        return nullcontext()
 
     def _note_conflicts(self, state: State, step: Step, ctx: StepContext) -> None:
         """Remember the ``*.cf-new`` files the step's writers left, so the step stays blocked

@@ -6,8 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
 from connector_factory.reporter import Progress as ProgressProtocol
 
@@ -30,6 +39,28 @@ class _RichProgress:
 PLAIN_AFTER_S = 1.0
 
 
+class _Bar(ProgressColumn):
+    """A bar for tasks with a total; nothing for spinners."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bar = BarColumn()
+
+    def render(self, task: Task) -> RenderableType:
+        """The bar, or an empty text when ``task`` has no total."""
+        return self._bar.render(task) if task.total is not None else Text("")
+
+
+class _Count(ProgressColumn):
+    """``done/total`` for tasks with a total; nothing for spinners."""
+
+    def render(self, task: Task) -> RenderableType:
+        """The count, or an empty text when ``task`` has no total."""
+        if task.total is None:
+            return Text("")
+        return Text(f"{task.completed:.0f}/{task.total:.0f}")
+
+
 class _PlainProgress:
     def advance(self, steps: float = 1) -> None:
         """Nothing to redraw without a terminal."""
@@ -43,6 +74,9 @@ class RichReporter:
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
+        #: The live progress display while one runs: a nested ``progress`` adds a line to it
+        #: (rich allows one live display at a time).
+        self._live: Progress | None = None
 
     def info(self, message: str) -> None:
         """Print an informational line."""
@@ -74,10 +108,20 @@ class RichReporter:
                 done.set()
                 thread.join()
             return
-        columns = [SpinnerColumn(), TextColumn("{task.description}")]
-        if total is not None:
-            columns += [BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}")]
-        columns.append(TimeElapsedColumn())
+        if self._live is not None:
+            live = self._live
+            task = live.add_task(description, total=total)
+            try:
+                yield _RichProgress(live, task)
+            finally:
+                live.remove_task(task)
+            return
+        columns = [SpinnerColumn(), TextColumn("{task.description}"), _Bar(), _Count(),
+                   TimeElapsedColumn()]
         with Progress(*columns, console=self.console, transient=True) as progress:
-            task = progress.add_task(description, total=total)
-            yield _RichProgress(progress, task)
+            self._live = progress
+            try:
+                task = progress.add_task(description, total=total)
+                yield _RichProgress(progress, task)
+            finally:
+                self._live = None
