@@ -84,6 +84,12 @@ def cf_document(ctx):
 def cf_deploy(ctx):
     if ctx.target == "typed":
         return StepResult(summary="deployed")
+
+@hookimpl
+def cf_connection_form(ctx):
+    # the core asks for the form (for the secret scan) after each step: that is no step's read
+    ctx.inputs.get("label")
+    return None
 '''
 
 

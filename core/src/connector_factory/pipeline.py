@@ -515,8 +515,9 @@ class Pipeline:
         from connector_factory.models import ConnectionForm
 
         names: list[str] = []
-        try:
-            pairs = call_step_hook(self.plugins.manager, "cf_connection_form", True, ctx=ctx)
+        try:  # a context of its own: what the form reads is not what the step read
+            pairs = call_step_hook(self.plugins.manager, "cf_connection_form", True,
+                                   ctx=self.context(ctx.state, ctx.step))
         except CfError:
             pairs = []
         for _, form in pairs:
