@@ -48,22 +48,22 @@ def test_bad_documents_are_named_with_the_fix(tmp_path: Path, name: str, data: b
                                               message: str) -> None:
     source = _file(tmp_path, name, data)
     with pytest.raises(InputError) as caught:
-        read_document(source)
+        read_document(source, "--doc")
     line = caught.value.one_line()
     assert line.startswith(f"--doc {source}") and message in line and " — fix: " in line, line
 
 
 def test_good_documents_are_classified(tmp_path: Path) -> None:
-    spec = read_document(_file(tmp_path, "api.yaml", b"openapi: 3.0.0\ninfo: {title: x}\n"))
+    spec = read_document(_file(tmp_path, "api.yaml", b"openapi: 3.0.0\ninfo: {title: x}\n"), "--doc")
     assert spec.kind == "yaml" and spec.data["openapi"] == "3.0.0"
-    doc = read_document(_file(tmp_path, "api", b'  {"swagger": "2.0"}'))
+    doc = read_document(_file(tmp_path, "api", b'  {"swagger": "2.0"}'), "--doc")
     assert doc.kind == "json" and doc.data == {"swagger": "2.0"}
-    prose = read_document(_file(tmp_path, "widgets.md", PROSE.encode()))
+    prose = read_document(_file(tmp_path, "widgets.md", PROSE.encode()), "--doc")
     assert prose.kind == "prose" and prose.data is None
     html = "<html><body><h1>Widgets</h1><p>" + PROSE + "</p></body></html>"
     assert is_prose(html) and not is_prose("<div></div>" * 50)
     with pytest.raises(InputError, match="no such file"):
-        read_document(str(tmp_path / "missing.yaml"))
+        read_document(str(tmp_path / "missing.yaml"), "--doc")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -100,7 +100,7 @@ def silent() -> Iterator[str]:
 
 def test_a_url_is_fetched_with_a_progress_line(server: str) -> None:
     reporter = RecordingReporter()
-    doc = read_document(server, reporter=reporter)
+    doc = read_document(server, "--doc", reporter=reporter)
     assert doc.kind == "prose"
     assert reporter.lines == [f"progress: fetching {server} (timeout 30 s)"]
 
@@ -109,7 +109,7 @@ def test_a_url_that_never_answers_times_out(silent: str, monkeypatch: pytest.Mon
     monkeypatch.setenv("CF_TIMEOUT", "1")
     began = time.monotonic()
     with pytest.raises(InputError) as caught:
-        read_document(silent, reporter=RecordingReporter())
+        read_document(silent, "--doc", reporter=RecordingReporter())
     assert time.monotonic() - began < 10
     line = caught.value.one_line()
     assert "no answer within 1 s" in line and "export CF_TIMEOUT=120" in line

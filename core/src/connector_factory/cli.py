@@ -191,8 +191,8 @@ def _pipeline(project: Path, yes: bool) -> Pipeline:
 MAX_NAME_LENGTH = 40
 
 _NEW_EPILOG = (
-    "Target inputs (listed by `cf targets`) are given as --input NAME=VALUE or as --NAME VALUE, "
-    "e.g. --doc api.yaml --tables issues,pulls. Re-running `cf new` on an existing project "
+    "Target inputs (`cf targets` lists each target's, with their types) are given as "
+    "--input NAME=VALUE or as --NAME VALUE. Re-running `cf new` on an existing project "
     "updates the inputs that changed and redoes the steps that read them."
 )
 

@@ -160,7 +160,7 @@ def is_prose(text: str) -> bool:
     return bool(visible) and letters / len(visible) >= 0.5
 
 
-def read_document(source: str, where: str = "--doc", reporter: Reporter | None = None,
+def read_document(source: str, where: str, reporter: Reporter | None = None,
                   timeout: float | None = None) -> Document:
     """Read the document input ``source`` (a path or an ``http(s)`` URL) named ``where`` (the
     option) in messages.
