@@ -102,13 +102,13 @@ def _confirm(step: Step, result: StepResult) -> bool:
         return False
 
 
-def _pipeline(project: Path, yes: bool) -> Pipeline:
+def _pipeline(project: Path, yes: bool, target: str | None = None) -> Pipeline:
     from connector_factory.llm import llm_from_env
     from connector_factory.pipeline import Pipeline
-    from connector_factory.plugins import load_plugins
+    from connector_factory.plugins import load_plugins, project_target
     from connector_factory.rich_reporter import RichReporter
 
-    plugins = load_plugins()
+    plugins = load_plugins(target=target or project_target(project))
     return Pipeline(project_dir=project, plugins=plugins, reporter=RichReporter(),
                     llm=llm_from_env(), interactive=_interactive(), assume_yes=yes,
                     confirm=_confirm, show_summary=_show_summary)
@@ -163,7 +163,7 @@ def new(
             inputs["doc"] = str(Path(doc).resolve())
         start = parse_step(from_step) if from_step else None
         project = repo if repo else out / name
-        pipeline = _pipeline(project, yes)
+        pipeline = _pipeline(project, yes, target)
         chosen = pipeline.plugins.target(target)
         accepted = {i.name for i in chosen.inputs}
         for key in inputs:
@@ -256,13 +256,13 @@ def targets() -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from connector_factory.plugins import load_plugins
+        from connector_factory.plugins import target_catalog
 
-        plugins = load_plugins()
+        plugins = target_catalog()
         table = Table(title="targets")
         for column in ("target", "plugin", "summary", "inputs"):
             table.add_column(column)
-        for target in sorted(plugins.targets().values(), key=lambda t: t.name):
+        for target in sorted(plugins.targets.values(), key=lambda t: t.name):
             inputs = ", ".join(_flag(i.name) + ("*" if i.required else "") for i in target.inputs)
             table.add_row(target.name, target.plugin, target.summary, inputs)
         Console().print(table)
