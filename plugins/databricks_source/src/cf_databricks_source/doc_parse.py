@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import yaml
-from jsonref import JsonRef, URIDict
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -153,16 +152,17 @@ class LazyRefs:
     """
 
     def __init__(self, base_uri: str, loader: Callable[[str], Any]) -> None:
+        from jsonref import JsonRef, URIDict  # imports requests: only documents need it
+
         self.base_uri = base_uri
         self.loader = loader
         self.store = URIDict()
-        self.made = 0
+        self.proxy = JsonRef
 
     def __call__(self, mapping: dict[Any, Any]) -> Any:
         if mapping.get("$ref").__class__ is not str:
             return mapping
-        self.made += 1
-        return JsonRef(mapping, base_uri=self.base_uri, loader=self.loader, _store=self.store)
+        return self.proxy(mapping, base_uri=self.base_uri, loader=self.loader, _store=self.store)
 
     def bind(self, document: Any) -> Any:
         """Make ``document`` (the parsed root) what references resolve against; returns it."""
