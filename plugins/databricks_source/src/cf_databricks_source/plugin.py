@@ -18,13 +18,11 @@ from connector_factory.models import (
     StepContext,
     StepResult,
     Target,
-    TargetInput,
 )
 
 from cf_databricks_source.connector_plan import ConnectorPlan
 from cf_databricks_source.layout import Layout
-
-TARGET = "databricks-source"
+from cf_databricks_source.targets import TARGET
 
 
 def _mine(ctx: StepContext) -> bool:
@@ -50,21 +48,10 @@ def _plan(ctx: StepContext) -> ConnectorPlan:
 
 @hookimpl
 def cf_targets() -> list[Target]:
-    """The ``databricks-source`` target."""
-    return [Target(
-        name=TARGET,
-        summary="Databricks Lakeflow community source connector (Python, LakeflowConnect)",
-        inputs=(
-            TargetInput(name="doc", required=True, type="url_or_path",
-                        help="API description: an OpenAPI/Swagger file or URL (Markdown/HTML "
-                             "needs ANTHROPIC_API_KEY)"),
-            TargetInput(name="tables", type="list",
-                        help="comma-separated tables (default: up to 10 chosen)"),
-            TargetInput(name="base_url", type="url", help="override the API base URL"),
-            TargetInput(name="repo", type="path", project_folder=True,
-                        help="a checkout of lakeflow-community-connectors"),
-        ),
-    )]
+    """The ``databricks-source`` target (described in :mod:`.targets`)."""
+    from cf_databricks_source.targets import TARGETS
+
+    return [Target.model_validate(target) for target in TARGETS]
 
 
 @hookimpl
