@@ -46,10 +46,33 @@ def secret_options(plan: ConnectorPlan) -> list[str]:
 
 
 def table_runtime(table: TablePlan) -> dict[str, Any]:
-    """The part of a table's plan the generated connector needs at run time."""
+    """The part of a table's plan the generated connector needs at run time.
+
+    The schema is completed so every primary key and the cursor field are columns (a dotted
+    name becomes nested object properties), as Lakeflow's suite requires
+    (``tests/unit/sources/test_suite.py``, ``test_read_table_metadata``); a key the API's schema
+    does not describe is declared as a string.
+    """
     data = table.model_dump(by_alias=True, exclude={"evidence", "reason", "description",
                                                     "operation_id", "method"})
+    schema = data["schema"] or {"type": "object", "properties": {}}
+    for name in [*table.primary_keys, *([table.cursor_field] if table.cursor_field else [])]:
+        schema = _with_column(schema, name.split("."))
+    data["schema"] = schema
     return data
+
+
+def _with_column(schema: dict[str, Any], parts: list[str]) -> dict[str, Any]:
+    """``schema`` (an object schema) with the dotted column ``parts`` present."""
+    props = dict(schema.get("properties") or {})
+    head, rest = parts[0], parts[1:]
+    node = props.get(head)
+    if node is None:
+        node = {"type": "object", "properties": {}} if rest else {"type": "string"}
+    if rest:
+        node = _with_column(node, rest) if node.get("type") == "object" else node
+    props[head] = node
+    return dict(schema, type="object", properties=props)
 
 
 def _literal(value: Any) -> str:

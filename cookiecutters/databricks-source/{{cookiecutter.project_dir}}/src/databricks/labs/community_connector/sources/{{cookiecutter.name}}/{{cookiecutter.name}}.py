@@ -13,6 +13,7 @@ the moment the connector was created, so every read terminates.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -99,9 +100,18 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
         cursor of the last one; the same offset back means there is nothing new.
         """
         table = self._table(table_name)
-        if table["ingestion_type"] == "snapshot" or not table.get("cursor_field"):
-            return iter(list(self._read_all(table, table_options))), None
-        return self._read_incremental(table, start_offset, table_options)
+        schema = table["schema"]
+        if table["ingestion_type"] == "snapshot":
+            return iter([_conform(r, schema) for r in self._read_all(table, table_options)]), None
+        if not table.get("cursor_field"):
+            # No cursor: one full read per connector run; the offset names the run, so the same
+            # offset back ends the read and a later run reads again (at least once, never lost).
+            mark = {"read_at": _iso(self._started_at)}
+            if start_offset == mark:
+                return iter([]), start_offset
+            return iter([_conform(r, schema) for r in self._read_all(table, table_options)]), mark
+        records, end = self._read_incremental(table, start_offset, table_options)
+        return iter([_conform(r, schema) for r in records]), end
 
     def read_table_deletes(
         self, table_name: str, start_offset: dict[str, Any] | None, table_options: dict[str, str]
@@ -110,8 +120,9 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
         table = self._table(table_name)
         if table["ingestion_type"] != "cdc_with_deletes" or not table.get("deletes_path"):
             raise ValueError(f"table {table_name!r} does not track deletes")
-        return self._read_incremental(dict(table, path=table["deletes_path"]), start_offset,
-                                      table_options)
+        records, end = self._read_incremental(dict(table, path=table["deletes_path"]),
+                                              start_offset, table_options)
+        return iter([_conform(r, table["schema"]) for r in records]), end
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -132,11 +143,11 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
     def _read_incremental(
         self, table: dict[str, Any], start_offset: dict[str, Any] | None,
         table_options: dict[str, str],
-    ) -> tuple[Iterator[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         cursor_field = table["cursor_field"]
         lower = (start_offset or {}).get("cursor")
         lower_key = _cursor_key(lower) if lower is not None else None
-        upper_key = _cursor_key(self._started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        upper_key = _cursor_key(_iso(self._started_at))
         incremental = table.get("incremental") or {}
         params = dict(table["query"])
         since_param = incremental.get("since_param")
@@ -166,9 +177,10 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
             if more:
                 kept = _drop_trailing_ties(kept, cursor_field)
         if not kept:
-            return iter([]), start_offset
+            # never None for an incremental table: the same offset back means "done"
+            return [], dict(start_offset or {})
         last = max(kept, key=lambda r: _sort_key(_cursor_key(_dig(r, cursor_field))))
-        return iter(kept), {"cursor": _dig(last, cursor_field)}
+        return kept, {"cursor": _dig(last, cursor_field)}
 
     def _pages(self, table: dict[str, Any], params: dict[str, Any], max_pages: int | None
                ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
@@ -283,6 +295,37 @@ def _retry_delay(response: requests.Response, attempt: int) -> float:
             if when is not None:
                 return min(max((when - datetime.now(timezone.utc)).total_seconds(), 0.0), 300.0)
     return float(min(2 ** attempt, 60))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _conform(value: Any, schema: dict[str, Any]) -> Any:
+    """``value`` shaped for its JSON Schema node: objects with properties keep their shape
+    (recursively), arrays map their items, and a dict or list where the schema holds JSON text
+    (a free-form object, or anything read as ``StringType``) becomes ``json.dumps`` text, never a
+    Python ``repr``."""
+    if value is None:
+        return None
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "object" and schema.get("properties"):
+        if not isinstance(value, dict):
+            return value
+        props = schema["properties"]
+        return {k: (_conform(v, props[k]) if k in props else v) for k, v in value.items()}
+    if kind == "array":
+        items = schema.get("items") or {"type": "string"}
+        if isinstance(value, list):
+            return [_conform(v, items) for v in value]
+        return value
+    if kind in ("integer", "number", "boolean"):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return value
 
 
 def _records(body: Any, path: list[str]) -> list[dict[str, Any]]:
