@@ -3,9 +3,10 @@ limits, deadlines, authentication, origin checks and strict JSON bodies.
 
 Every request goes through ``requests.Session`` (so Lakeflow's source simulator, which patches
 ``Session.send``, can answer it). Failures that a retry can cure are retried with urllib3's
-``Retry`` (mounted on the session's ``HTTPAdapter`` for connection errors, resets, read timeouts
-and 429/5xx; reused as the backoff policy for errors met while reading a body); anything else
-raises :class:`ReadError` naming the URL and the reason. Nothing here returns a partial body.
+``Retry``: mounted on the session's ``HTTPAdapter`` for what happens before a response
+(connection refused or reset, read timeouts), and reused as the backoff policy and budget for
+429/5xx, rate-limit 403s and bodies cut short or too slow; anything else raises
+:class:`ReadError` naming the URL and the reason. Nothing here returns a partial body.
 """
 
 from __future__ import annotations
@@ -37,14 +38,6 @@ class ReadError(RuntimeError):
 
 class _DeadlineExceeded(Exception):
     """The whole response did not arrive within ``request_deadline_seconds``."""
-
-
-class _WaitTooLong(Exception):
-    """The server asked for a wait longer than the remaining ``max_wait_seconds``."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"{seconds:.0f} s")
-        self.seconds = seconds
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -125,29 +118,16 @@ def is_rate_limited(response: requests.Response) -> bool:
 
 
 class _Retry(Retry):  # type: ignore[misc]
-    """urllib3 ``Retry`` reading waits with :func:`server_wait` (a garbage ``Retry-After`` means
-    backoff, never an exception), capping backoff at ``backoff_cap`` seconds, and refusing a
-    wait longer than ``max_wait`` (raised as :class:`_WaitTooLong`)."""
+    """urllib3 ``Retry`` whose backoff is capped at ``backoff_cap`` seconds. On the adapter it
+    retries what happens before a response (connection refused or reset, read timeouts); the
+    client reuses it as the backoff policy and budget for statuses and bodies."""
 
-    max_wait: float = 300.0
     backoff_cap: float = 30.0
 
     def new(self, **kw: Any) -> _Retry:
         fresh = super().new(**kw)
-        fresh.max_wait, fresh.backoff_cap = self.max_wait, self.backoff_cap
+        fresh.backoff_cap = self.backoff_cap
         return fresh
-
-    def get_retry_after(self, response: Any) -> float | None:
-        return server_wait(response.headers)
-
-    def sleep_for_retry(self, response: Any = None) -> bool:
-        wait = self.get_retry_after(response) if response is not None else None
-        if wait is None:
-            return False
-        if wait > self.max_wait:
-            raise _WaitTooLong(wait)
-        time.sleep(wait)
-        return True
 
     def get_backoff_time(self) -> float:
         return float(min(super().get_backoff_time(), self.backoff_cap))
@@ -194,13 +174,12 @@ class HttpClient:
     # -- session -------------------------------------------------------------------------
 
     def _policy(self) -> _Retry:
-        policy = _Retry(total=self.max_retries, connect=self.max_retries, read=self.max_retries,
-                        status=self.max_retries, other=self.max_retries, redirect=0,
-                        backoff_factor=self.backoff / 2, status_forcelist=RETRY_STATUSES,
-                        allowed_methods=frozenset({"GET", "POST"}), raise_on_status=False,
-                        raise_on_redirect=False, respect_retry_after_header=True)
-        policy.max_wait = self.max_wait
-        return policy
+        # statuses are left to get_json, which also sees GitHub's 403 rate limits and bodies
+        return _Retry(total=self.max_retries, connect=self.max_retries, read=self.max_retries,
+                      status=0, other=self.max_retries, redirect=0,
+                      backoff_factor=self.backoff / 2, status_forcelist=frozenset(),
+                      allowed_methods=frozenset({"GET", "POST"}), raise_on_status=False,
+                      raise_on_redirect=False, respect_retry_after_header=False)
 
     @property
     def session(self) -> requests.Session:
@@ -253,9 +232,6 @@ class HttpClient:
                 response = session.get(
                     url, params=send_params, headers=send_headers, auth=basic,
                     timeout=self.timeout, stream=True, allow_redirects=False)
-            except _WaitTooLong as exc:
-                raise ReadError(f"{prefix}{url}: the server asks to wait {exc}, more than "
-                                f"max_wait_seconds={self.max_wait:.0f}; run again later") from None
             except requests.RequestException as exc:
                 raise ReadError(f"{prefix}{url}: {type(exc).__name__} after "
                                 f"{self.max_retries} retries: {exc}") from exc
@@ -277,12 +253,15 @@ class HttpClient:
                 wait = server_wait(response.headers)
                 response.close()
                 policy = self._increment(policy, url, prefix, f"HTTP {status}")
+                if wait is not None and wait > self.max_wait - waited:
+                    raise ReadError(
+                        f"{prefix}{url}: HTTP {status}: the server asks to wait {wait:.0f} s, "
+                        f"more than max_wait_seconds={self.max_wait:.0f} allows; run again later")
                 wait = policy.get_backoff_time() if wait is None else wait
                 if waited + wait > self.max_wait:
                     raise ReadError(
-                        f"{prefix}{url}: HTTP {status} (rate limited) and the wait "
-                        f"({waited + wait:.0f} s in all) passes max_wait_seconds="
-                        f"{self.max_wait:.0f}; run again later")
+                        f"{prefix}{url}: HTTP {status}: waiting {waited + wait:.0f} s in all "
+                        f"passes max_wait_seconds={self.max_wait:.0f}; run again later")
                 self._sleep(wait)
                 waited += wait
                 continue

@@ -263,7 +263,8 @@ class Reader:
                                 "the pagination does not advance")
             asked.add(signature)
             body, response = self.client.get_json(url, params, req.headers, f"table {name}")
-            records = extract_records(body, table.get("records_path") or [], url, response)
+            records = extract_records(body, table.get("records_path") or [],
+                                      f"table {name}: {url}", response)
             for record in records:
                 record.update(req.carried)
             total = page_total(pag, response, body)
@@ -558,7 +559,8 @@ def seek_kind(pag: dict[str, Any]) -> str | None:
 
 def extract_records(body: Any, path: list[str], url: str, response: Any) -> list[dict[str, Any]]:
     """The list of records at ``path`` in ``body``; anything else (an error object where the
-    list belongs, a missing key, items that are not objects) raises :class:`ReadError`."""
+    list belongs, a missing key, items that are not objects) raises :class:`ReadError` whose
+    message starts with ``url`` (which may be prefixed with the table)."""
     node = body
     kind = response.headers.get("Content-Type", "(none)")
     for key in path:
