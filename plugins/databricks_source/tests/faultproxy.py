@@ -34,7 +34,8 @@ class Fault:
     (chunked body cut mid-chunk), ``stall`` (``seconds`` before the headers), ``drip`` (body one
     byte per ``seconds``), ``empty200``, ``html200``, ``error200`` (a JSON error object),
     ``status`` (``status`` with ``headers``), ``link_host`` (Link ``next`` rewritten to
-    ``host``), ``call`` (run ``callback`` then forward normally).
+    ``host``), ``drop`` (forward without query parameter ``param``, as an API that ignores it),
+    ``call`` (run ``callback`` then forward normally).
     """
 
     kind: str
@@ -46,6 +47,7 @@ class Fault:
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
     host: str = ""
+    param: str = ""
     callback: Callable[[], None] | None = None
     seen: int = 0
     fired: int = 0
@@ -130,6 +132,8 @@ class FaultProxy:
             return
         if kind == "stall":
             time.sleep(fault.seconds)  # type: ignore[union-attr]
+        if kind == "drop" and fault:
+            query.pop(fault.param, None)
         if kind == "call" and fault and fault.callback:
             fault.callback()
         if kind in ("empty200", "html200", "error200"):

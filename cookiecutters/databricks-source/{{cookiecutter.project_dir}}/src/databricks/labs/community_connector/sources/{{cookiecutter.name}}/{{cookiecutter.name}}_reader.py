@@ -484,7 +484,11 @@ class Reader:
                     restart = True
                     break
                 first = False
+                consumed = 0
                 for record in page.records:
+                    if len(batch) >= limit:
+                        break
+                    consumed += 1
                     key = cursor_key_of(record, cursor_field, frontier.kind, name, page.url)
                     if last is not None and key < last:
                         raise ReadError(
@@ -500,7 +504,9 @@ class Reader:
                     batch.pop(pk, None)
                     batch[pk] = record
                     frontier.advance(key, dig(record, cursor_field), pk, name)
-                frontier.pos = page.start + len(page.records)
+                frontier.pos = page.start + consumed
+                if len(batch) >= limit and consumed < len(page.records):
+                    break
                 if finished or not page.has_next:
                     finished = True
                     break
