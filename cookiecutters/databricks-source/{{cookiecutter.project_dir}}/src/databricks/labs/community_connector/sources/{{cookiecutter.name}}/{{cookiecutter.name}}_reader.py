@@ -243,6 +243,12 @@ class Reader:
         if pag.get("size_param") and style != "none":
             params[pag["size_param"]] = size
         pos = 0
+        if seek == "page" and start and pag.get("size_param"):
+            # a page size (at most the planned one) whose page holding ``start`` also holds the
+            # record after it, so a page asked from the last record read always reaches further
+            size = next((s for s in range(size, max(size - 8, 1), -1) if start % s <= s - 2),
+                        size)
+            params[pag["size_param"]] = size
         if seek == "page":
             number = int(pag.get("start_page", 1)) + start // size
             pos = (number - int(pag.get("start_page", 1))) * size
@@ -462,7 +468,8 @@ class Reader:
         batch: dict[str, dict[str, Any]] = {}
         hint = (len(frontier.keys) if since else frontier.pos) if seekable else 0
         start = max(hint - 1, 0)
-        step_backs = 0
+        step_backs = walks = 0
+        max_walks = self._int("max_pages_per_read", table_options, 100_000)
         while True:
             at_walk_start = frontier.raw
             restart = False
@@ -471,6 +478,10 @@ class Reader:
             walk_req = Request(req.url, self._params_from(table, req, frontier), req.headers,
                                req.carried)
             first = True
+            walks += 1
+            if walks > max_walks:
+                raise ReadError(f"table {name}: {req.url}: more than {max_walks} page requests "
+                                "in one batch (max_pages_per_read)")
             for page in self.walk(name, table, walk_req, start, table_options):
                 if first and page.start > 0 and page.records and not frontier.seen(
                         cursor_key_of(page.records[0], cursor_field, frontier.kind, name,
@@ -512,9 +523,13 @@ class Reader:
                     break
                 if len(batch) >= limit:
                     break
-                if since and frontier.raw != at_walk_start:
-                    restart = True  # keyset: re-query from the new frontier
-                    start = max(len(frontier.keys) - 1, 0) if seekable else 0
+                if seekable or (since and frontier.raw != at_walk_start):
+                    # a fresh query for every page: from the new frontier (keyset), or the page
+                    # holding the last record read, so records that moved meanwhile show
+                    restart = True
+                    moved = since and frontier.raw != at_walk_start
+                    hint = len(frontier.keys) if moved else frontier.pos
+                    start = max(hint - 1, 0) if seekable else 0
                     break
             if finished or len(batch) >= limit or not restart:
                 return list(batch.values())
