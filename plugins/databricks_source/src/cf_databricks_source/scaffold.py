@@ -41,15 +41,61 @@ def class_name(name: str) -> str:
 
 def secret_options(plan: ConnectorPlan) -> list[str]:
     """Option names holding secrets for the plan's auth type."""
-    return {"bearer": ["token"], "basic": ["username", "password"],
-            "api_key": ["api_key"]}.get(plan.auth.type, [])
+    return {"bearer": ["token"], "basic": ["username", "password"], "api_key": ["api_key"],
+            "oauth2_client_credentials": ["client_id", "client_secret"],
+            "oauth2_refresh_token": ["client_id", "client_secret", "refresh_token"],
+            }.get(plan.auth.type, [])
 
 
-def table_runtime(table: TablePlan) -> dict[str, Any]:
-    """The part of a table's plan the generated connector needs at run time."""
+def table_runtime(table: TablePlan, plan: ConnectorPlan | None = None) -> dict[str, Any]:
+    """The part of a table's plan the generated connector needs at run time.
+
+    The schema is completed so every primary key, the cursor field and every column a child
+    carries from its parent are columns (a dotted name becomes nested object properties), as
+    Lakeflow's suite requires (``tests/unit/sources/test_suite.py``,
+    ``test_read_table_metadata``); a carried column takes the parent field's type, any other
+    column the API's schema does not describe is declared as a string.
+    """
     data = table.model_dump(by_alias=True, exclude={"evidence", "reason", "description",
                                                     "operation_id", "method"})
+    for param in data["params"]:
+        param.pop("evidence", None)
+        param.pop("description", None)
+    if data.get("deletes"):
+        data["deletes"].pop("evidence", None)
+    data["pagination"].pop("evidence", None)
+    schema = data["schema"] or {"type": "object", "properties": {}}
+    parent = next((t for t in plan.tables if t.name == table.parent), None) if plan else None
+    for param in table.params:
+        if param.source == "parent" and param.column and param.parent_field:
+            kind = _field_schema(parent.schema_ if parent else {}, param.parent_field)
+            schema = _with_column(schema, [param.column], kind)
+    for name in [*table.primary_keys, *([table.cursor_field] if table.cursor_field else [])]:
+        schema = _with_column(schema, name.split("."))
+    data["schema"] = schema
     return data
+
+
+def _field_schema(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
+    node: Any = schema
+    for part in dotted.split("."):
+        node = (node.get("properties") or {}).get(part) if isinstance(node, dict) else None
+    return dict(node) if isinstance(node, dict) and node.get("type") else {"type": "string"}
+
+
+def _with_column(schema: dict[str, Any], parts: list[str],
+                 kind: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``schema`` (an object schema) with the dotted column ``parts`` present (of ``kind``,
+    default a string, when it is added)."""
+    props = dict(schema.get("properties") or {})
+    head, rest = parts[0], parts[1:]
+    node = props.get(head)
+    if node is None:
+        node = {"type": "object", "properties": {}} if rest else (kind or {"type": "string"})
+    if rest:
+        node = _with_column(node, rest, kind) if node.get("type") == "object" else node
+    props[head] = node
+    return dict(schema, type="object", properties=props)
 
 
 def _literal(value: Any) -> str:
@@ -58,7 +104,8 @@ def _literal(value: Any) -> str:
 
 def template_context(plan: ConnectorPlan) -> dict[str, Any]:
     """The cookiecutter context for ``plan``."""
-    tables = {t.name: table_runtime(t) for t in plan.tables}
+    tables = {t.name: table_runtime(t, plan) for t in plan.tables}
+    connection = [o.model_dump(exclude={"evidence"}) for o in plan.connection_options]
     options = secret_options(plan) + list(COMMON_OPTIONS)
     return {
         "project_dir": "project",
@@ -69,6 +116,7 @@ def template_context(plan: ConnectorPlan) -> dict[str, Any]:
         "option_names": ", ".join(options),
         "base_url_literal": repr(plan.base_url),
         "auth_literal": _literal(plan.auth.model_dump(exclude={"evidence", "alternatives"})),
+        "connection_options_literal": _literal(connection),
         "tables_literal": _literal(tables),
     }
 
@@ -104,7 +152,7 @@ def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any
     for name in secret_options(plan):
         parameters.append({
             "name": name, "type": "string", "required": True,
-            "secret": name != "username",
+            "secret": name not in ("username", "client_id"),
             "description": _auth_description(plan, name),
         })
     for name, text in COMMON_OPTIONS.items():
@@ -135,6 +183,10 @@ def _auth_description(plan: ConnectorPlan, name: str) -> str:
         return f"token sent as '{auth.header}: {auth.scheme} <token>'".replace("  ", " ")
     if auth.type == "api_key":
         return f"API key sent in the {auth.location} as '{auth.key_name}'"
+    if auth.type.startswith("oauth2"):
+        return {"client_id": f"OAuth2 client id (token URL {auth.token_url or 'option token_url'})",
+                "client_secret": "OAuth2 client secret",
+                "refresh_token": "OAuth2 refresh token (refreshed on 401)"}[name]
     return f"HTTP basic auth {name}"
 
 
