@@ -1,9 +1,13 @@
 """validate and test_gate for a generated connector: real runs, named failures.
 
 validate: the implementation module imports, ``ruff`` finds no error in the generated code, and
-the auth test passes against the API (live with ``configs/dev_config.json`` or
-``CONNECTOR_TEST_CONFIG_PATH``; otherwise against the simulated API, and the check says so).
-test_gate: the contract suite (``test_NAME_lakeflow_connect.py``) passes on every table.
+the auth test passes: live when credentials exist (``configs/dev_config.json``, written by
+``cf credentials`` or ``cf new --config FILE``, or ``CONNECTOR_TEST_CONFIG_PATH``/``_JSON`` in
+the environment), else against the simulator spec, and the check says which.
+test_gate: the connector's test folder (contract suite and auth test) run as the Lakeflow
+repository's create-connector flow runs it at its step 4: first in the suite's default mode (no
+``CONNECTOR_TEST_*`` variables: simulate mode), then, with credentials, in live mode
+(``CONNECTOR_TEST_MODE=live CONNECTOR_TEST_CONFIG_PATH=…``); both are reported.
 """
 
 from __future__ import annotations
@@ -18,14 +22,24 @@ from connector_factory.models import CheckResult, StepResult
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.pytest_run import TestRun, run_pytest
 
+#: The suite's environment variables (``source_simulator/modes.py``, ``test_suite.py``).
+TEST_VARIABLES = ("CONNECTOR_TEST_MODE", "CONNECTOR_TEST_CONFIG_JSON",
+                  "CONNECTOR_TEST_CONFIG_PATH")
+
+
+def live_env(project_dir: Path, layout: Layout) -> dict[str, str] | None:
+    """The variables of a live run (``CONNECTOR_TEST_MODE=live`` and the credentials: the
+    caller's ``CONNECTOR_TEST_CONFIG_JSON``/``_PATH`` when set, else ``dev_config.json``), or
+    ``None`` when there are no credentials."""
+    given = {k: os.environ[k] for k in TEST_VARIABLES[1:] if os.environ.get(k, "").strip()}
+    if not given and (project_dir / layout.dev_config_file).is_file():
+        given = {"CONNECTOR_TEST_CONFIG_PATH": str(project_dir / layout.dev_config_file)}
+    return dict(given, CONNECTOR_TEST_MODE="live") if given else None
+
 
 def test_mode(project_dir: Path, layout: Layout) -> str:
     """``live`` when credentials are configured, else ``simulated``."""
-    if os.environ.get("CONNECTOR_TEST_MODE") == "simulate":
-        return "simulated"
-    if os.environ.get("CONNECTOR_TEST_CONFIG_PATH") or os.environ.get("CONNECTOR_TEST_CONFIG_JSON"):
-        return "live"
-    return "live" if (project_dir / layout.dev_config_file).is_file() else "simulated"
+    return "live" if live_env(project_dir, layout) is not None else "simulated"
 
 
 def _import_check(project_dir: Path, layout: Layout) -> CheckResult:
@@ -53,32 +67,52 @@ def _ruff_check(project_dir: Path, layout: Layout) -> CheckResult:
 
 
 def _from_run(name: str, run: TestRun, mode: str) -> CheckResult:
-    where = "against the live API" if mode == "live" else "against the simulated API"
-    counts = f"{run.passed} passed, {run.failed} failed"
+    where = "against the live API" if mode == "live" else "in simulate mode"
+    counts = f"{run.passed} passed, {run.failed} failed, {run.skipped} skipped"
     if run.ok:
         return CheckResult(name=name, status="passed", message=f"{counts} {where}")
     detail = run.failures or [run.output.strip().splitlines()[-1] if run.output.strip() else "?"]
     return CheckResult(name=name, status="failed", message=f"{counts} {where}", failures=detail)
 
 
+def _run(project_dir: Path, targets: list[str], live: dict[str, str] | None) -> TestRun:
+    """pytest on ``targets`` with no ``CONNECTOR_TEST_*`` variable but those of ``live``."""
+    return run_pytest(project_dir, targets, env=live or {}, unset=TEST_VARIABLES)
+
+
 def validate(project_dir: Path, layout: Layout) -> StepResult:
     """The validate gate's checks for the connector in ``project_dir``."""
-    mode = test_mode(project_dir, layout)
+    live = live_env(project_dir, layout)
+    mode = "live" if live else "simulated"
     checks = [_import_check(project_dir, layout), _ruff_check(project_dir, layout)]
-    run = run_pytest(project_dir, [layout.auth_test_file])
+    run = _run(project_dir, [layout.auth_test_file], live)
     checks.append(_from_run("auth test", run, mode))
-    return StepResult(summary=f"checks run {('live' if mode == 'live' else 'in simulate mode')}",
+    return StepResult(summary=f"checks run {'live' if live else 'in simulate mode'}",
                       checks=checks, details={"test_mode": mode})
 
 
 def test_gate(project_dir: Path, layout: Layout) -> StepResult:
-    """The hard test gate: the Lakeflow contract suite on every table."""
-    mode = test_mode(project_dir, layout)
-    run = run_pytest(project_dir, [layout.test_file])
-    check = _from_run("lakeflow contract suite", run, mode)
-    return StepResult(summary=f"{run.passed} passed, {run.failed} failed ({mode})",
-                      checks=[check], details={"test_mode": mode, "passed": run.passed,
-                                               "failed": run.failed})
+    """The hard test gate: the connector's tests in default (simulate) mode, then live when
+    there are credentials (``blocked`` otherwise, never reported as a pass)."""
+    default = _run(project_dir, [layout.tests_dir], None)
+    checks = [_from_run("lakeflow contract suite (default mode)", default, "simulated")]
+    details: dict[str, object] = {"simulate": {"passed": default.passed,
+                                               "failed": default.failed}}
+    live = live_env(project_dir, layout)
+    summary = f"default mode: {default.passed} passed, {default.failed} failed"
+    if live is None:
+        checks.append(CheckResult(
+            name="lakeflow contract suite (live)", status="blocked",
+            message="no credentials: `cf credentials`, or `cf new … --config FILE`, then "
+                    "`cf test-gate`"))
+        summary += "; live: not run (no credentials)"
+    else:
+        run = _run(project_dir, [layout.tests_dir], live)
+        checks.append(_from_run("lakeflow contract suite (live)", run, "live"))
+        details["live"] = {"passed": run.passed, "failed": run.failed}
+        summary += f"; live: {run.passed} passed, {run.failed} failed"
+    return StepResult(summary=summary, checks=checks,
+                      details={"test_mode": "live" if live else "simulated", **details})
 
 
 test_gate.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

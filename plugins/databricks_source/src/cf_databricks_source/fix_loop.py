@@ -25,16 +25,17 @@ MAX_ROUNDS = 2
 def protected_tests(layout: Layout, project_dir: Path) -> tuple[str, ...]:
     """Project-relative Python test files the tester may not weaken."""
     candidates = [layout.test_file, layout.auth_test_file, "tests/unit/sources/test_suite.py",
-                  "tests/unit/sources/simulator.py"]
+                  "tests/unit/sources/test_utils.py"]
     candidates += [p.relative_to(project_dir).as_posix()
                    for p in (project_dir / "tests").rglob("conftest.py")]
     return tuple(c for c in candidates if (project_dir / c).is_file())
 
 
 def _fixtures(layout: Layout, project_dir: Path) -> dict[str, str]:
-    folder = project_dir / layout.tests_dir
+    files = [p for d in (layout.tests_dir, layout.spec_dir)
+             for p in sorted((project_dir / d).rglob("*"))]
     return {p.relative_to(project_dir).as_posix(): sha256_file(p)
-            for p in sorted(folder.rglob("*")) if p.is_file()
+            for p in files if p.is_file()
             and p.suffix in (".json", ".yaml", ".yml") and p.name != "dev_config.json"}
 
 

@@ -44,7 +44,7 @@ dependencies = [
 [project.optional-dependencies]
 test = [
     "pytest>=8",        # the Lakeflow contract suite and the auth test
-    "responses>=0.25",  # simulate mode: answers requests from tests/.../simulate
+    "PyYAML>=6",        # the simulator reads source_simulator/specs/NAME/endpoints.yaml
 ]
 
 [tool.hatch.build.targets.wheel]
