@@ -32,8 +32,9 @@ from __future__ import annotations
 import inspect
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 import pytest
 from pyspark.sql.types import StructType
@@ -106,7 +107,8 @@ class LakeflowConnectTests:
             try:
                 return dict(json.loads(inline))
             except json.JSONDecodeError as exc:
-                raise AssertionError(f"CONNECTOR_TEST_CONFIG_JSON is not valid JSON: {exc}")
+                raise AssertionError(
+                    f"CONNECTOR_TEST_CONFIG_JSON is not valid JSON: {exc}") from exc
         path = os.environ.get("CONNECTOR_TEST_CONFIG_PATH", "").strip()
         if path:
             assert Path(path).is_file(), f"CONNECTOR_TEST_CONFIG_PATH names no file: {path}"
@@ -169,7 +171,7 @@ class LakeflowConnectTests:
         try:
             return self.connector.read_table_metadata(table, self._opts(table)).get(
                 "ingestion_type")
-        except Exception:  # noqa: BLE001 - reported by test_read_table_metadata
+        except Exception:
             return None
 
     def _take(self, records: Any) -> list[Any]:
@@ -206,7 +208,7 @@ class LakeflowConnectTests:
             try:
                 call()
                 silent.append(f"{name}() did not raise for an unknown table")
-            except Exception:  # noqa: BLE001 - any error is the expected outcome
+            except Exception:
                 pass
         self._fail_all(silent)
 
@@ -215,7 +217,7 @@ class LakeflowConnectTests:
         for table in self._tables():
             try:
                 schema = self.connector.get_table_schema(table, self._opts(table))
-            except Exception as exc:  # noqa: BLE001 - reported
+            except Exception as exc:
                 errors.append(f"[{table}] get_table_schema raised: {exc}")
                 continue
             if not isinstance(schema, StructType) or not schema.fields:
@@ -233,7 +235,7 @@ class LakeflowConnectTests:
         for table in self._tables():
             try:
                 problem = self._metadata_problem(table)
-            except Exception as exc:  # noqa: BLE001 - reported
+            except Exception as exc:
                 problem = f"[{table}] read_table_metadata raised: {exc}"
             if problem:
                 errors.append(problem)
@@ -280,7 +282,7 @@ class LakeflowConnectTests:
     def _read_problem(self, table: str, method: str) -> Optional[str]:
         try:
             result = getattr(self.connector, method)(table, {}, self._opts(table))
-        except Exception as exc:  # noqa: BLE001 - reported
+        except Exception as exc:
             return f"[{table}] {method}() raised: {exc}"
         if not isinstance(result, tuple) or len(result) != 2:
             return f"[{table}] {method}() must return (records, offset)"
@@ -295,7 +297,7 @@ class LakeflowConnectTests:
             return f"[{table}] the offset is not JSON-serialisable: {exc}"
         try:
             rows = self._take(records)
-        except Exception as exc:  # noqa: BLE001 - reported
+        except Exception as exc:
             return f"[{table}] iterating the records raised: {exc}"
         if any(not isinstance(r, dict) for r in rows):
             return f"[{table}] {method}() must yield dicts"
@@ -325,7 +327,7 @@ class LakeflowConnectTests:
         for table in self._tables():
             try:
                 problem = self._termination_problem(table)
-            except Exception as exc:  # noqa: BLE001 - reported
+            except Exception as exc:
                 problem = f"[{table}] read_table raised while reading to the end: {exc}"
             if problem:
                 errors.append(problem)
@@ -362,7 +364,7 @@ class LakeflowConnectTests:
                 schema = self.connector.get_table_schema(table, self._opts(table))
                 records, _ = self.connector.read_table(table, {}, self._opts(table))
                 rows = [r for r in self._take(records) if isinstance(r, dict)]
-            except Exception:  # noqa: BLE001 - test_read_table reports it
+            except Exception:
                 continue
             if not rows:
                 continue
