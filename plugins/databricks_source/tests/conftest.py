@@ -39,3 +39,9 @@ def run_cf(monkeypatch: pytest.MonkeyPatch) -> RunCf:
         return result
 
     return run
+
+
+def flat(output: str) -> str:
+    """``cf``'s output with the panels' borders removed and all whitespace one space, so a
+    sentence wrapped over several lines can be searched for."""
+    return " ".join(output.replace("│", " ").replace("╭", " ").replace("╰", " ").split())

@@ -124,6 +124,6 @@ def inspect_checkout(root: Path) -> Checkout:
         raise InputError(
             f"--repo {root} is not a lakeflow-community-connectors checkout this plugin knows "
             f"(it generates for the layout of commit f9c88869); missing: {'; '.join(missing)}",
-            "update the checkout (`git pull`) or use a checkout at or after f9c88869, or drop "
-            "--repo to write a standalone project")
+            "use a checkout with that layout (`git checkout f9c88869` has it) or a "
+            "cf-databricks-source that knows yours, or drop --repo to write a standalone project")
     return Checkout(root=root, attributes=attributes)

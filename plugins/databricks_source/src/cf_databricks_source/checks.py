@@ -12,9 +12,11 @@ repository's create-connector flow runs it at its step 4: first in the suite's d
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from connector_factory.models import CheckResult, StepResult
@@ -75,6 +77,34 @@ def _from_run(name: str, run: TestRun, mode: str) -> CheckResult:
     return CheckResult(name=name, status="failed", message=f"{counts} {where}", failures=detail)
 
 
+def spec_drift(project_dir: Path, layout: Layout, since: float) -> CheckResult | None:
+    """The simulator spec checked against the live API, from the validation reports a live run
+    of the repository's suite writes beside its cassette
+    (``tests/unit/sources/NAME/cassettes/*.json.validation.json``: per endpoint ``status``,
+    ``issues``; ``source_simulator/validator.py`` at commit f9c88869); ``None`` when the run
+    wrote none (the standalone model keeps no cassette)."""
+    reports = [p for p in (project_dir / layout.tests_dir / "cassettes").glob("*.validation.json")
+               if p.stat().st_mtime >= since - 1]
+    if not reports:
+        return None
+    endpoints = []
+    for report in reports:
+        try:
+            endpoints += json.loads(report.read_text(encoding="utf-8")).get("endpoints", [])
+        except (OSError, ValueError, AttributeError):
+            return CheckResult(name="simulator spec vs live API", status="failed",
+                               message=f"{report.name} is not a validation report")
+    bad = [e for e in endpoints if e.get("status") != "validated"]
+    message = f"{len(endpoints) - len(bad)}/{len(endpoints)} endpoints match the spec"
+    if not bad:
+        return CheckResult(name="simulator spec vs live API", status="passed", message=message)
+    failures = [f"{e.get('method', '?')} {e.get('spec_path') or e.get('sample_url', '?')}: "
+                f"{e.get('status')} {'; '.join(str(i) for i in e.get('issues', [])[:3])}"
+                for e in bad]
+    return CheckResult(name="simulator spec vs live API", status="failed", message=message,
+                       failures=failures[:20])
+
+
 def _run(project_dir: Path, targets: list[str], live: dict[str, str] | None) -> TestRun:
     """pytest on ``targets`` with no ``CONNECTOR_TEST_*`` variable but those of ``live``."""
     return run_pytest(project_dir, targets, env=live or {}, unset=TEST_VARIABLES)
@@ -107,8 +137,12 @@ def test_gate(project_dir: Path, layout: Layout) -> StepResult:
                     "`cf test-gate`"))
         summary += "; live: not run (no credentials)"
     else:
+        began = time.time()
         run = _run(project_dir, [layout.tests_dir], live)
         checks.append(_from_run("lakeflow contract suite (live)", run, "live"))
+        drift = spec_drift(project_dir, layout, since=began)
+        if drift is not None:
+            checks.append(drift)
         details["live"] = {"passed": run.passed, "failed": run.failed}
         summary += f"; live: {run.passed} passed, {run.failed} failed"
     return StepResult(summary=summary, checks=checks,
