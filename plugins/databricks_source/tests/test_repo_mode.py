@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from .conftest import ROOT, RunCf, flat
+from .conftest import ROOT, RunCf, flat, run_readme_tests
 from .lakeflow_checkout import git, make_checkout
 
 PETSTORE = ROOT / "examples" / "petstore" / "openapi.yaml"
@@ -49,16 +46,9 @@ def test_repo_mode_writes_the_repository_layout_and_passes_its_suite(
            "'simulator-fake-token'}" in test_module
     assert any(p.name.endswith(".whl") for p in (checkout / "dist").iterdir())
 
-    # the README's command works as printed, from the checkout's root, in a clean environment
-    readme = (checkout / "src/databricks/labs/community_connector/sources/petstore/README.md"
-              ).read_text()
-    command = re.search(r"```bash\n(PYTHONPATH=src python -m pytest [^\n]+)\n```", readme)
-    assert command, readme
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_TEST_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    run = subprocess.run(["sh", "-c", command.group(1) + " -p no:cacheprovider"], cwd=checkout,
-                         env=env, capture_output=True, text=True, timeout=600)
+    # the README's command works as printed, from the checkout's root
+    run = run_readme_tests(checkout, checkout / "src/databricks/labs/community_connector/"
+                                                "sources/petstore/README.md")
     assert run.returncode == 0, run.stdout[-3000:]
     assert re.search(r"\b8 passed, 1 skipped\b", run.stdout), run.stdout[-1500:]
 
