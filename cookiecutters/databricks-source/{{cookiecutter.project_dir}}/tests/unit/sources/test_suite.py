@@ -47,6 +47,7 @@ from databricks.labs.community_connector.source_simulator import (
     Simulator,
     get_mode,
 )
+from databricks.labs.community_connector.source_simulator.simulator import get_field
 
 INGESTION_TYPES = ("snapshot", "cdc", "cdc_with_deletes", "append")
 NO_SUCH_TABLE = "__no_such_table_cf__"
@@ -187,6 +188,20 @@ class LakeflowConnectTests:
         if errors:
             pytest.fail("\n\n".join(errors))
 
+    def _check_each(self, tables: list[str], check: Callable[[str], Optional[str]],
+                    what: str) -> None:
+        """Fail with every table's problem (``check`` returns one or ``None``; an exception is
+        one too)."""
+        errors = []
+        for table in tables:
+            try:
+                problem = check(table)
+            except Exception as exc:
+                problem = f"[{table}] {what} raised: {exc}"
+            if problem:
+                errors.append(problem)
+        self._fail_all(errors)
+
     # -- the checks ---------------------------------------------------------------------------
 
     def test_list_tables(self) -> None:
@@ -231,15 +246,7 @@ class LakeflowConnectTests:
         self._fail_all(errors)
 
     def test_read_table_metadata(self) -> None:
-        errors = []
-        for table in self._tables():
-            try:
-                problem = self._metadata_problem(table)
-            except Exception as exc:
-                problem = f"[{table}] read_table_metadata raised: {exc}"
-            if problem:
-                errors.append(problem)
-        self._fail_all(errors)
+        self._check_each(self._tables(), self._metadata_problem, "read_table_metadata")
 
     def _metadata_problem(self, table: str) -> Optional[str]:
         meta = self.connector.read_table_metadata(table, self._opts(table))
@@ -269,15 +276,15 @@ class LakeflowConnectTests:
         return None
 
     def test_read_table(self) -> None:
-        errors = [e for t in self._tables() if (e := self._read_problem(t, "read_table"))]
-        self._fail_all(errors)
+        self._check_each(self._tables(), lambda t: self._read_problem(t, "read_table"),
+                         "read_table")
 
     def test_read_table_deletes(self) -> None:
         tables = [t for t in self._tables() if self._ingestion_type(t) == "cdc_with_deletes"]
         if not tables:
             pytest.skip("no table has ingestion_type cdc_with_deletes")
-        errors = [e for t in tables if (e := self._read_problem(t, "read_table_deletes"))]
-        self._fail_all(errors)
+        self._check_each(tables, lambda t: self._read_problem(t, "read_table_deletes"),
+                         "read_table_deletes")
 
     def _read_problem(self, table: str, method: str) -> Optional[str]:
         try:
@@ -317,21 +324,14 @@ class LakeflowConnectTests:
             if not _any_leaf({f.name: row.get(f.name) for f in schema.fields}):
                 return f"[{table}] a record has every column null"
             needs_keys = method != "read_table" or kind in ("cdc", "cdc_with_deletes")
-            missing = [k for k in keys if _dig(row, k) is None] if needs_keys else []
+            missing = [k for k in keys if get_field(row, k) is None] if needs_keys else []
             if missing:
                 return f"[{table}] a record has no value for primary key(s) {missing}"
         return None
 
     def test_read_terminates(self) -> None:
-        errors = []
-        for table in self._tables():
-            try:
-                problem = self._termination_problem(table)
-            except Exception as exc:
-                problem = f"[{table}] read_table raised while reading to the end: {exc}"
-            if problem:
-                errors.append(problem)
-        self._fail_all(errors)
+        self._check_each(self._tables(), self._termination_problem,
+                         "read_table (reading to the end)")
 
     def _termination_problem(self, table: str) -> Optional[str]:
         offset: Any = {}
@@ -375,14 +375,6 @@ class LakeflowConnectTests:
                 errors.append(f"[{table}] columns null in every one of {len(rows)} record(s): "
                               f"{empty}; add a corpus record that populates them")
         self._fail_all(errors)
-
-
-def _dig(record: Any, dotted: str) -> Any:
-    for key in dotted.split("."):
-        if not isinstance(record, dict) or key not in record:
-            return None
-        record = record[key]
-    return record
 
 
 def _any_leaf(value: Any) -> bool:

@@ -132,7 +132,8 @@ def load_corpus(folder: Path) -> dict[str, Any]:
             for p in sorted(folder.glob("*.json"))}
 
 
-def _dig(record: Any, dotted: str) -> Any:
+def get_field(record: Any, dotted: str) -> Any:
+    """The value at the dotted path ``dotted`` of ``record`` (``None`` where a part is missing)."""
     for key in dotted.split("."):
         if not isinstance(record, dict) or key not in record:
             return None
@@ -198,7 +199,7 @@ def serve(endpoint: Endpoint, corpus: dict[str, Any], query: dict[str, str], url
     for name, info in endpoint.params.items():
         if info["role"] == "filter" and name in query:
             records = [r for r in records
-                       if _compare(_dig(r, info["field"]), query[name], info["op"])]
+                       if _compare(get_field(r, info["field"]), query[name], info["op"])]
     sort_field, order = endpoint.default_sort or (None, "asc")
     by, direction = endpoint.named("sort_by"), endpoint.named("sort_order")
     if by and by[0] in query and (not by[1].get("options") or query[by[0]] in by[1]["options"]):
@@ -206,9 +207,9 @@ def serve(endpoint: Endpoint, corpus: dict[str, Any], query: dict[str, str], url
     if direction and query.get(direction[0], "").lower() in ("asc", "desc"):
         order = query[direction[0]].lower()
     if sort_field:
-        present = [r for r in records if _dig(r, sort_field) is not None]
-        absent = [r for r in records if _dig(r, sort_field) is None]
-        present.sort(key=lambda r: _dig(r, sort_field), reverse=order == "desc")
+        present = [r for r in records if get_field(r, sort_field) is not None]
+        absent = [r for r in records if get_field(r, sort_field) is None]
+        present.sort(key=lambda r: get_field(r, sort_field), reverse=order == "desc")
         records = present + absent if order == "asc" else absent + present
     headers: dict[str, str] = {}
     total = len(records)
