@@ -153,3 +153,34 @@ def test_the_first_read_rule(checkout: Path) -> None:
     assert "returned no records on the first call in simulate mode" in out
     allowed = attrs + _attrs(allow_empty_first_read=frozenset({"items"}))
     assert "FAILED" not in run_suite(checkout, allowed, [])
+
+
+FUTURE = '''
+import json, sys
+from datetime import datetime, timezone
+from pathlib import Path
+import requests
+from databricks.labs.community_connector.source_simulator import Simulator
+folder = Path(sys.argv[1])
+with Simulator(mode="simulate", spec_path=folder / "endpoints.yaml", corpus_dir=folder / "corpus"):
+    rows = requests.get("https://x.invalid/v1/events", params={"limit": "50"}, timeout=5).json()
+now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+print(json.dumps([len(rows), sum(r["at"] > now for r in rows)]))
+'''
+
+
+def test_future_records_are_added_for_the_cap_check(checkout: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "events"
+    (folder / "corpus").mkdir(parents=True)
+    (folder / "corpus/events.json").write_text(json.dumps(
+        [{"id": i, "at": f"2024-01-0{i}T00:00:00Z"} for i in (1, 2)]))
+    (folder / "endpoints.yaml").write_text(
+        "endpoints:\n  - {path: /v1/events, method: GET, corpus: events,\n"
+        "     response: {pagination_style: offset_limit},\n"
+        "     params: {limit: {role: limit, default: 10, max: 100}},\n"
+        "     synthesize_future_records: {cursor_field: at, count: 3}}\n")
+    out = subprocess.run([sys.executable, "-c", FUTURE, str(folder)], cwd=checkout,
+                         env=dict(os.environ, PYTHONPATH="src"), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert json.loads(out.stdout) == [5, 3]

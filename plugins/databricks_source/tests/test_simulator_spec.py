@@ -50,6 +50,8 @@ def test_recorded_responses_become_corpus_and_endpoint() -> None:
     assert entry["params"]["since"] == {"role": "filter", "field": "updated_at", "op": "gte"}
     for name in ("state", "sort", "key"):
         assert entry["params"][name] == {"role": "ignore"}
+    # a date-time cursor: future-dated copies test that reads stop at the start time
+    assert entry["synthesize_future_records"] == {"cursor_field": "updated_at", "count": 3}
 
 
 def test_a_column_null_in_every_record_is_completed_by_one_added_record() -> None:

@@ -68,7 +68,9 @@ def _set(record: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _field_schema(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
+def field_schema(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
+    """The JSON Schema of the dotted field ``dotted`` in the object schema ``schema`` (``{}``
+    when it is not declared)."""
     node = schema
     for key in dotted.split("."):
         node = (node.get("properties") or {}).get(key) or {}
@@ -83,10 +85,10 @@ def sample_records(table: TablePlan, count: int = CORPUS_SIZE) -> list[dict[str,
         if not isinstance(record, dict):
             record = {"value": record}
         for key in table.primary_keys:
-            kind = _field_schema(table.schema_, key).get("type")
+            kind = field_schema(table.schema_, key).get("type")
             _set(record, key, i + 1 if kind == "integer" else f"{table.name}-{i + 1}")
         if table.cursor_field:
-            kind = _field_schema(table.schema_, table.cursor_field).get("type")
+            kind = field_schema(table.schema_, table.cursor_field).get("type")
             # pairs of records share a cursor value: 0,0,1,1,2,2 …
             tick = i // 2
             _set(record, table.cursor_field, tick + 1 if kind == "integer" else _timestamp(tick))
@@ -109,7 +111,7 @@ def fill_unpopulated(table: TablePlan, records: list[dict[str, Any]]) -> list[di
     for name in missing:
         extra[name] = sample_value(columns[name], name, len(records))
     for key in table.primary_keys:
-        kind = _field_schema(table.schema_, key).get("type")
+        kind = field_schema(table.schema_, key).get("type")
         _set(extra, key, 10**9 + len(records) if kind == "integer"
              else f"{table.name}-cf-{len(records) + 1}")
     return [extra, *records]
