@@ -68,3 +68,21 @@ def test_a_tester_that_does_not_fix_it_leaves_the_gate_failed(run_cf: RunCf,
         env = api.cli_env(KEY)
         result = run_cf("test-gate", "--project", str(project), "--yes", expect=1, env=env)
     assert "still failing" in result.output and "test_read_table_metadata" in result.output
+
+
+def test_a_tester_that_loosens_a_rule_of_the_suite_leaves_the_gate_failed(
+        run_cf: RunCf, tmp_path: Path) -> None:
+    """The suite states its rules in helpers returning error text (as the Lakeflow repository's
+    does), which the test guard cannot tell from implementation code: any change to the suite's
+    own files fails the round."""
+    project = broken_project(run_cf, tmp_path)
+    rule = '                return f"[{table}] primary_keys must be a non-empty list for {kind}"'
+    script = [
+        Reply([tool_use("edit_file", path=SUITE, old_text=rule, new_text="                pass")]),
+        Reply([text("Relaxed the check.")]),
+    ]
+    with FakeMessagesAPI(script) as api:
+        result = run_cf("test-gate", "--project", str(project), "--yes", expect=1,
+                        env=api.cli_env(KEY))
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "the tester changed test data tests/unit/sources/test_suite.py" in flat
