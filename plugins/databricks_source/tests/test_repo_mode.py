@@ -69,3 +69,14 @@ def test_an_older_checkout_stops_before_any_connector_file(run_cf: RunCf,
     assert "LakeflowConnectTests attribute(s) simulator_source" in line
     assert "templates/source_api_doc_template.md" in line and "f9c88869" in line
     assert all(p.startswith(".cf/") for p in _untracked(checkout)), _untracked(checkout)
+
+
+def test_a_name_the_checkout_already_has_is_refused(run_cf: RunCf, tmp_path: Path) -> None:
+    checkout = make_checkout(tmp_path / "lakeflow-community-connectors")
+    (checkout / "tests/unit/sources/petstore").mkdir()
+    (checkout / "tests/unit/sources/petstore/__init__.py").write_text("# theirs\n")
+    result = run_cf("new", "--target", "databricks-source", "petstore", "--doc", str(PETSTORE),
+                    "--repo", str(checkout), "--yes", expect=2)
+    assert "already has tests/unit/sources/petstore/" in result.output
+    assert (checkout / "tests/unit/sources/petstore/__init__.py").read_text() == "# theirs\n"
+    assert not (checkout / "src/databricks/labs/community_connector/sources/petstore").exists()

@@ -45,6 +45,13 @@ def _check_checkout(ctx: StepContext) -> str:
     from cf_databricks_source.checkout import OPTIONAL_ATTRIBUTES, inspect_checkout
 
     found = inspect_checkout(Path(ctx.inputs["repo"]))
+    for folder in _layout(ctx).own_dirs:
+        mine = any(rel.startswith(folder + "/") for rel in ctx.state.generated)
+        if (found.root / folder).exists() and not mine:
+            raise InputError(f"--repo {found.root} already has {folder}/: the checkout has a "
+                             f"connector named {ctx.name!r}",
+                             f"choose another name (e.g. {ctx.name}_cf), or work on that "
+                             "connector without cf")
     extra = [a for a in OPTIONAL_ATTRIBUTES if found.honours(a)]
     return (f"checkout {found.root}: suite with simulator_source and replay_config"
             f"{' (and ' + ', '.join(extra) + ')' if extra else ''}, simulator specs, templates, "
