@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import RunCf, flat
-from .lakeflow_checkout import make_checkout
+from .lakeflow_checkout import git, make_checkout
 from .shop import SIZES, JsonServer, PrismProxy, iso, make_shop
 
 DATA = Path(__file__).parent / "data"
@@ -123,3 +123,34 @@ def test_requests_conform_to_the_spec(server: JsonServer, inputs_dir: Path, run_
              f"headers={{'Authorization': 'Bearer {TOKEN}'}}))"],
             capture_output=True, text=True, env=env)
         assert "422" in bad.stderr
+
+
+def test_one_command_with_config_and_commit(server: JsonServer, run_cf: RunCf,
+                                            tmp_path: Path) -> None:
+    """`--config FILE` collects the credentials at scaffold and `--commit` commits after each
+    gate, as the repository's create-connector flow does; a change cf did not make stops it."""
+    checkout = make_checkout(tmp_path / "lakeflow-community-connectors")
+    config = tmp_path / "shop-credentials.json"
+    config.write_text(json.dumps({"token": TOKEN}))
+    result = run_cf("new", "--target", "databricks-source", "shop", "--doc",
+                    str(DATA / "shop_openapi.yaml"), "--base-url", server.url, "--repo",
+                    str(checkout), "--config", str(config), "--commit", "--yes")
+    output = flat(result.output)
+    assert f"credentials from {config} written to" in output
+    assert re.search(r"default mode: \d+ passed, 0 failed; live: \d+ passed, 0 failed", output)
+    subjects = git(checkout, "log", "--reverse", "--format=%s").splitlines()
+    assert subjects[0] == "fixture checkout", subjects
+    steps = [re.fullmatch(r"feat\(shop\): step (\d) - .+", s) for s in subjects[1:]]
+    assert all(steps), subjects
+    numbers = [int(m.group(1)) for m in steps if m]
+    assert numbers == sorted(set(numbers)) and {1, 2, 5} <= set(numbers), subjects
+    committed = git(checkout, "log", "--name-only", "--format=").split()
+    assert "tests/unit/sources/shop/configs/dev_config.json" not in committed
+    assert TOKEN not in git(checkout, "log", "-p")
+    left = git(checkout, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert all(line[3:].startswith(".cf/") for line in left), left
+
+    (checkout / "README.md").write_text("a person's notes\n")
+    refused = run_cf("document", "--project", str(checkout), "--yes", expect=2)
+    assert "changes cf did not make: README.md" in flat(refused.output)
+    assert git(checkout, "log", "-1", "--format=%s").startswith("feat(shop): step 5")
