@@ -160,13 +160,12 @@ def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[st
     own parts; then come the simulator spec (:mod:`.simulator_spec`, synthesised from the
     schemas), the per-table options and ``connector_spec.yaml``.
     """
-    from cf_databricks_source.simulator_spec import simulator_files
+    from cf_databricks_source.simulator_spec import write_simulator_spec
 
     template = find_template("cf_databricks_source", TARGET)
     context = dict(template_context(plan), replay_config_literal=_literal(replay_config(plan)))
     render_template(template, context, writer, dest=layout.root_prefix, include=layout.include)
-    for rel, text in simulator_files(plan, {}).items():
-        writer.write(rel, text)
+    write_simulator_spec(plan, {}, writer)
     writer.write(layout.table_config_file, json.dumps(table_configs(plan), indent=2) + "\n")
     write_connector_spec(plan, layout, writer, complete=True)
     return writer.finish()

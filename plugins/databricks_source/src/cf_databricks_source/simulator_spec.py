@@ -30,6 +30,7 @@ from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import yaml
+from connector_factory.files import FileWriter
 
 from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
 from cf_databricks_source.sample_data import field_schema, fill_unpopulated, sample_records
@@ -111,6 +112,17 @@ def simulator_files(plan: ConnectorPlan, responses: Mapping[str, Sequence[Respon
     files[f"{folder}/endpoints.yaml"] = ("\n".join(header) + "\n" + yaml.safe_dump(
         {"endpoints": endpoints}, sort_keys=False, allow_unicode=True, width=100))
     return files
+
+
+def write_simulator_spec(plan: ConnectorPlan, responses: Mapping[str, Sequence[Response]],
+                         writer: FileWriter) -> list[str]:
+    """Write :func:`simulator_files` through ``writer`` (a person's edit of a file is kept, as
+    everywhere in cf); returns the relative paths handed to it. Raises as
+    :func:`simulator_files` does."""
+    files = simulator_files(plan, responses)
+    for rel, text in files.items():
+        writer.write(rel, text)
+    return list(files)
 
 
 def synthesised_responses(plan: ConnectorPlan, table: TablePlan) -> list[Response]:
