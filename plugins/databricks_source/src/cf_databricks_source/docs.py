@@ -15,6 +15,14 @@ from cf_databricks_source.scaffold import (
 )
 
 
+def test_command(layout: Layout, live: bool = False) -> str:
+    """The shell command that runs the connector's tests from the project root (the package is
+    found through ``PYTHONPATH=src``, the suite through the current folder)."""
+    env = (f"CONNECTOR_TEST_MODE=live CONNECTOR_TEST_CONFIG_PATH={layout.dev_config_file} "
+           if live else "")
+    return f"{env}PYTHONPATH=src python -m pytest {layout.tests_dir}"
+
+
 def readme(plan: ConnectorPlan, layout: Layout) -> str:
     """The connector's README (Markdown): tables, auth, options, examples. No secret values."""
     title = plan.title or plan.name
@@ -70,9 +78,12 @@ def readme(plan: ConnectorPlan, layout: Layout) -> str:
         f'records, offset = connector.read_table("{first}", None, {{}})',
         f'more, offset2 = connector.read_table("{first}", offset, {{}})  # next batch',
         "```", "",
-        "Test it: `python -m pytest tests/unit/sources/"
-        f"{plan.name}` (live with `configs/dev_config.json`, written by `cf credentials`; "
-        "otherwise against the simulated API).", "",
+        "## Tests", "",
+        "From the project root, in the suite's default mode (answered by the simulator spec in "
+        f"`{layout.spec_dir}/`, no credentials):", "",
+        "```bash", test_command(layout), "```", "",
+        "Live, with the credentials `cf credentials` (or `cf new … --config FILE`) wrote:", "",
+        "```bash", test_command(layout, live=True), "```", "",
         "## Limits", "",
         f"Rate limits: {plan.rate_limits or 'not stated in the API description'}. "
         "Requests are retried on 429 and 5xx with backoff, honouring `Retry-After`; every call "

@@ -33,6 +33,42 @@ def _layout(ctx: StepContext) -> Layout:
     return Layout(name=ctx.name, in_repo=bool(ctx.inputs.get("repo")))
 
 
+def _check_checkout(ctx: StepContext) -> str:
+    """With ``--repo``, stop before writing anything unless the checkout has every part this
+    plugin generates for (see :mod:`.checkout`); returns a line saying what was found."""
+    if not ctx.inputs.get("repo"):
+        return ""
+    from pathlib import Path
+
+    from cf_databricks_source.checkout import OPTIONAL_ATTRIBUTES, inspect_checkout
+
+    found = inspect_checkout(Path(ctx.inputs["repo"]))
+    for folder in _layout(ctx).own_dirs:
+        mine = any(rel.startswith(folder + "/") for rel in ctx.state.generated)
+        if (found.root / folder).exists() and not mine:
+            raise InputError(f"--repo {found.root} already has {folder}/: the checkout has a "
+                             f"connector named {ctx.name!r}",
+                             f"choose another name (e.g. {ctx.name}_cf), or work on that "
+                             "connector without cf")
+    extra = [a for a in OPTIONAL_ATTRIBUTES if found.honours(a)]
+    return (f"checkout {found.root}: suite with simulator_source and replay_config"
+            f"{' (and ' + ', '.join(extra) + ')' if extra else ''}, simulator specs, templates, "
+            "interface and load_config found")
+
+
+def _committed(ctx: StepContext, result: StepResult) -> StepResult:
+    """``result`` after committing what the step produced, with ``--commit`` and when no check
+    failed (see :mod:`.step_commits`)."""
+    if not ctx.inputs.get("commit") or any(c.status == "failed" for c in result.checks):
+        return result
+    from cf_databricks_source.step_commits import commit_step
+
+    line = commit_step(ctx.project_dir, _layout(ctx), ctx.step.value, ctx.state.generated)
+    if line is None:
+        return result
+    return result.model_copy(update={"summary": f"{result.summary}\n{line}"})
+
+
 def _plan(ctx: StepContext) -> ConnectorPlan:
     """The plan from the api doc on disk (a person may have edited it since research)."""
     from cf_databricks_source.api_doc import parse_api_doc
@@ -72,6 +108,9 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
     tables = ctx.inputs.get("tables")
     summary = (f"research will read {where} {how}; tables: "
                f"{', '.join(tables) if tables else 'up to 10 chosen by research'}")
+    found = _check_checkout(ctx)
+    if found:
+        summary += f"\n{found}"
     return StepResult(summary=summary, details={"doc_kind": kind})
 
 
@@ -102,9 +141,10 @@ def cf_research(ctx: StepContext) -> StepResult | None:
              f"base URL {plan.base_url or '(none: pass --base-url)'}; auth {plan.auth.type}"]
     lines += [f"  {t.name}: GET {t.path} · {t.ingestion_type} · keys {t.primary_keys} · "
               f"cursor {t.cursor_field or '-'} · {t.pagination.style}" for t in plan.tables]
-    return StepResult(summary="\n".join(lines), outputs=writer.finish(),
-                      details={"tables": [t.name for t in plan.tables], "stats": plan.stats,
-                               "research_s": round(elapsed, 3)})
+    return _committed(ctx, StepResult(
+        summary="\n".join(lines), outputs=writer.finish(),
+        details={"tables": [t.name for t in plan.tables], "stats": plan.stats,
+                 "research_s": round(elapsed, 3)}))
 
 
 @hookimpl
@@ -114,16 +154,19 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
         return None
     from cf_databricks_source.scaffold import scaffold
 
+    _check_checkout(ctx)
     began = time.monotonic()
     plan = _plan(ctx)
     layout = _layout(ctx)
     writer = ctx.writer()
     with ctx.reporter.progress("rendering the connector"):
         outputs = scaffold(plan, layout, writer)
-    has_config = (ctx.project_dir / layout.dev_config_file).is_file()
-    creds = ("live credentials found" if has_config else
-             "no credentials yet: `cf credentials` collects them for live tests; until then "
-             "validate and test-gate run against the simulated API")
+    creds = _collect_credentials(ctx)
+    if creds is None:
+        creds = ("live credentials found" if (ctx.project_dir / layout.dev_config_file).is_file()
+                 else "no credentials yet: `cf credentials` (or `cf new … --config FILE`) "
+                      "collects them for live tests; until then validate and test-gate run in "
+                      "simulate mode")
     summary = (f"{len(outputs)} files for {len(plan.tables)} tables in "
                f"{time.monotonic() - began:.1f}s; {creds}")
     if writer.kept:
@@ -132,7 +175,16 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
                         details={"scaffold_s": round(time.monotonic() - began, 3)})
     from cf_databricks_source.agent_roles import review_module
 
-    return review_module(ctx, plan, layout, result)
+    return _committed(ctx, review_module(ctx, plan, layout, result))
+
+
+def _collect_credentials(ctx: StepContext) -> str | None:
+    """The create-connector flow's step 2b inside the pipeline: credentials from ``--config
+    FILE`` or the environment into ``dev_config.json`` (see :mod:`.inline_credentials`)."""
+    from cf_databricks_source.inline_credentials import collect_inline
+
+    form = _form(ctx)
+    return collect_inline(ctx.project_dir, form, ctx.inputs.get("config")) if form else None
 
 
 @hookimpl
@@ -140,6 +192,10 @@ def cf_connection_form(ctx: StepContext) -> ConnectionForm | None:
     """Credentials asked by ``cf credentials``: the auth secrets and the base URL."""
     if not _mine(ctx):
         return None
+    return _form(ctx)
+
+
+def _form(ctx: StepContext) -> ConnectionForm | None:
     from cf_databricks_source.scaffold import connector_spec
 
     layout = _layout(ctx)
@@ -164,7 +220,7 @@ def cf_validate(ctx: StepContext) -> StepResult | None:
         return None
     from cf_databricks_source.checks import validate
 
-    return validate(ctx.project_dir, _layout(ctx))
+    return _committed(ctx, validate(ctx.project_dir, _layout(ctx)))
 
 
 @hookimpl
@@ -177,10 +233,10 @@ def cf_test_gate(ctx: StepContext) -> StepResult | None:
 
     result = test_gate(ctx.project_dir, _layout(ctx))
     if ctx.llm is None or all(c.status != "failed" for c in result.checks):
-        return result
+        return _committed(ctx, result)
     from cf_databricks_source.fix_loop import fix_until_green
 
-    return fix_until_green(ctx, _layout(ctx), result)
+    return _committed(ctx, fix_until_green(ctx, _layout(ctx), result))
 
 
 @hookimpl
@@ -191,7 +247,8 @@ def cf_document(ctx: StepContext) -> StepResult | None:
     from cf_databricks_source.agent_roles import write_notes
     from cf_databricks_source.docs import document
 
-    return write_notes(ctx, _layout(ctx), document(_plan(ctx), _layout(ctx), ctx.writer()))
+    return _committed(ctx, write_notes(ctx, _layout(ctx),
+                                       document(_plan(ctx), _layout(ctx), ctx.writer())))
 
 
 @hookimpl

@@ -20,6 +20,12 @@ TARGETS: list[dict[str, Any]] = [{
          "help": "comma-separated tables (default: up to 10 chosen)"},
         {"name": "base_url", "type": "url", "help": "override the API base URL"},
         {"name": "repo", "type": "path", "project_folder": True,
-         "help": "a checkout of lakeflow-community-connectors"},
+         "help": "a checkout of lakeflow-community-connectors to write into"},
+        {"name": "config", "type": "path",
+         "help": "a JSON file of connection options (credentials), collected at scaffold so "
+                 "validate and the test gate also run live"},
+        {"name": "commit", "type": "bool",
+         "help": "git-commit each step's files after its gate (`feat(NAME): step N - …`), as "
+                 "the repository's flow does"},
     ],
 }]
