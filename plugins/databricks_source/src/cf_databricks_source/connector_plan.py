@@ -206,9 +206,14 @@ class TablePlan(BaseModel):
 
     @model_validator(mode="after")
     def _keys_fit_ingestion(self) -> TablePlan:
-        if self.ingestion_type != "append" and not self.primary_keys:
+        if self.ingestion_type in ("cdc", "cdc_with_deletes") and not self.primary_keys:
             raise ValueError(
-                f"table {self.name}: primary_keys is required unless ingestion is append")
+                f"table {self.name}: primary_keys is required for {self.ingestion_type}")
+        if self.ingestion_type == "append" and not self.cursor_field:
+            raise ValueError(
+                f"table {self.name}: append needs a cursor_field that only grows (a creation "
+                "time or a growing id); without one every read re-appends the whole "
+                "collection: use snapshot")
         if self.ingestion_type in ("cdc", "cdc_with_deletes") and not self.cursor_field:
             raise ValueError(
                 f"table {self.name}: cursor_field is required for {self.ingestion_type}")
