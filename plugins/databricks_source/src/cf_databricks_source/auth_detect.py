@@ -119,7 +119,7 @@ def scheme_auth(scheme: dict[str, Any], base_url: str, wanted: list[str]) -> Aut
         if where not in ("header", "query") or not key:
             return None
         if where == "header" and key.lower() == "authorization":
-            return Auth(type="bearer", scheme="")
+            return Auth(type="bearer")  # Kubernetes' BearerToken scheme
         return Auth(type="api_key", location=where, key_name=key)
     if kind == "oauth2":
         flows = safe_dict(scheme.get("flows"))

@@ -93,6 +93,14 @@ def detect(op: Operation, fields: dict[str, dict[str, Any]], keys: list[str]) ->
     """The incremental plan for ``op`` whose records have scalar ``fields`` and key ``keys``."""
     params = op.query_params
     times = time_fields(fields)
+    ranged = _range_filter(op, times)
+    if ranged is not None:
+        name, cursor, fmt = ranged
+        sort = sort_params(op, cursor)
+        return _plan(cursor, keys, Incremental(since_param=name, since_format=fmt,
+                                               sort_params=sort),
+                     f"query parameter {name.split('[')[0]} is a range filter on {cursor} "
+                     f"(deepObject): sent as {name}", {name.split("[")[0], *sort})
     for name, param in params.items():
         target = _bound_target(name, times)
         if target is None:
@@ -156,6 +164,27 @@ def _plan(cursor: str, keys: list[str], incremental: Incremental, how: str,
                   "ingestion": ("records change: upserted by key" if ingestion == "cdc" else
                                 "records are only added: the cursor is the time each entered")},
         used=used)
+
+
+def _range_filter(op: Operation, times: list[str]) -> tuple[str, str, str] | None:
+    """A parameter named like a time field whose schema is a range object (Stripe's
+    ``created`` with ``gt``/``gte``, ``style: deepObject``): ``(created[gte], created, format)``."""
+    by_name = {t.lower(): t for t in times if "." not in t}
+    for name, param in op.query_params.items():
+        field_name = by_name.get(name.lower())
+        if field_name is None:
+            continue
+        schema = op.param_schema(param)
+        variants = [schema, *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+        for variant in variants:
+            bounds = (variant.get("properties") or {}) if isinstance(variant, dict) else {}
+            bound = next((b for b in ("gte", "gt") if b in bounds), None)
+            if bound is None:
+                continue
+            kind = (bounds[bound] or {}).get("type") if isinstance(bounds[bound], dict) else None
+            fmt = "epoch_seconds" if kind in ("integer", "number") else "iso8601"
+            return f"{name}[{bound}]", field_name, fmt
+    return None
 
 
 def _bound_target(name: str, times: list[str]) -> str | None:

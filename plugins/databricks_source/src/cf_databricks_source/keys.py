@@ -18,7 +18,8 @@ import inflect
 #: Identifier names, most specific last; ``id`` and ``<singular>_id`` are tried before them.
 ID_NAMES = ("uuid", "guid", "_id", "uid")
 #: Natural keys: unique within the collection when no identifier exists.
-NATURAL_NAMES = ("sha", "slug", "login", "key", "code", "number", "name", "email", "username")
+NATURAL_NAMES = ("sha", "slug", "handle", "login", "key", "code", "number", "name", "email",
+                 "username")
 #: Objects that carry a record's identity one level down.
 IDENTITY_OBJECTS = ("metadata", "meta", "sys", "identity", "attributes")
 _ENGINE = inflect.engine()
@@ -40,13 +41,19 @@ def snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def primary_key(fields: dict[str, dict[str, Any]], resource: str) -> tuple[list[str], str]:
+def primary_key(fields: dict[str, dict[str, Any]],
+                resources: list[str]) -> tuple[list[str], str]:
     """``(key fields, why)`` for records whose scalar fields (dotted paths, see
-    :func:`~cf_databricks_source.schema_flatten.leaf_fields`) are ``fields``; ``resource`` is the
-    endpoint's last path segment (``issues``). ``([], "")`` when no field can be the key."""
+    :func:`~cf_databricks_source.schema_flatten.leaf_fields`) are ``fields``; ``resources`` are
+    the endpoint's literal path segments (``["repos", "issues"]``; the last is tried first for
+    ``<singular>_id``, ``/deals/deleted`` then finds ``deal_id``). ``([], "")`` when no field can
+    be the key."""
     top = {k.lower(): k for k in fields if "." not in k}
-    one = singular(snake(resource).split("_")[-1]) if resource else ""
-    names = ["id", f"{one}_id", f"{one}id", *ID_NAMES] if one else ["id", *ID_NAMES]
+    names = ["id"]
+    for resource in reversed(resources):
+        one = singular(snake(resource).split("_")[-1])
+        names += [f"{one}_id", f"{one}id"]
+    names += list(ID_NAMES)
     for candidate in names:
         if candidate in top:
             return [top[candidate]], f"identifier field {top[candidate]}"

@@ -123,7 +123,7 @@ def _candidate(document: OpenAPIDocument, op: Operation, index: int) -> Candidat
         return "its records are not objects with declared fields"
     fields = leaf_fields(schema)
     resource = (segments(op.path) or ["records"])[-1]
-    keys, key_why = primary_key(fields, resource)
+    keys, key_why = primary_key(fields, segments(op.path))
     evidence: dict[str, str] = {
         "endpoint": f"paths.{op.path}.get",
         "records": f"{where}" + (f" → {'.'.join(records_path)}[]" if records_path else "[]"),
@@ -208,10 +208,14 @@ def _link_parents(candidates: list[Candidate]) -> None:
 
 
 def _link_sibling_deletes(candidates: list[Candidate]) -> None:
-    paths = {c.table.path.rstrip("/") for c in candidates}
+    """A ``cdc`` table whose deletions a sibling endpoint lists becomes ``cdc_with_deletes``;
+    the sibling is then not offered as a table of its own."""
+    by_path = {c.table.path.rstrip("/"): c for c in candidates}
     for c in candidates:
-        if deletes.apply(c.table, deletes.sibling(c.table, paths)):
+        found = deletes.sibling(c.table, set(by_path))
+        if deletes.apply(c.table, found) and found is not None and found.path:
             c.why.append("deletes listed")
+            by_path[found.path].flag = f"lists the deleted records of {c.table.name}"
 
 
 def _connection_options(server_options: list[ConnectionOption],

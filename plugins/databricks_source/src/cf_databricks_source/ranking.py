@@ -108,6 +108,9 @@ class RankContext:
 def flag(op: Operation, text: str, has_params: bool, monotonic_since: bool) -> str:
     """Why ``op`` should not be chosen unprompted: firehose, admin- or app-only; else ``""``."""
     parts = [s.lower() for s in segments(op.path)]
+    raw = op.path.rstrip("/").rsplit("/", 1)[-1]
+    if op.path.endswith("/") or VERSION_SEGMENT.match(raw) or not parts:
+        return "an API-discovery endpoint (lists the API's own resources)"
     if any(s in ADMIN_SEGMENTS for s in parts) or _ADMIN.search(text):
         return "admin-only"
     if _APP_ONLY.search(text) or (parts and parts[0] in ("app", "installation")):
@@ -155,11 +158,7 @@ def score(c: Candidate, ctx: RankContext) -> None:
     if ctx.name_words & {s.lower() for s in segments(t.path)}:
         points += 2
         why.append("named like the connector")
-    depth = len(segments(t.path))
-    if not depth:
-        points -= 4
-        why.append("an API-discovery endpoint")
-    points -= max(0, depth - 2)
+    points -= max(0, len(segments(t.path)) - 2)
     if c.parent is not None:
         points -= 1
         why.append(f"fans out over GET {c.parent.table.path}")
@@ -227,6 +226,8 @@ def choose(candidates: list[Candidate], wanted: list[str] | None,
     chosen: list[Candidate] = []
     resources: dict[str, str] = {}
     for c in ranked:
+        if c in chosen:
+            continue
         if c.flag:
             reason = f"{c.flag} (score {c.score})"
         elif len(chosen) >= MAX_TABLES:
