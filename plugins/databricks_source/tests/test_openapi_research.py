@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from cf_databricks_source.api_doc import PLAN_HEADING, parse_api_doc, render_api_doc
 from cf_databricks_source.checks import validate
+from cf_databricks_source.connector_plan import table_options
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.openapi_research import MAX_TABLES, research
-from cf_databricks_source.scaffold import scaffold
+from cf_databricks_source.scaffold import connector_spec, scaffold
 from connector_factory.errors import InputError
 from connector_factory.files import FileWriter
 
@@ -103,6 +104,10 @@ def test_github_research_picks_repository_scoped_tables(inputs_dir: Path) -> Non
     # every GET operation is either a table or listed with its reason
     assert len(plan.skipped) + len(plan.tables) == plan.stats["get_operations"]
     assert not [t for t in plan.tables if t.ingestion_type == "append" and not t.cursor_field]
+    # the table options are allowed through the connection and documented
+    allowlist = connector_spec(plan, complete=True)["external_options_allowlist"].split(",")
+    assert {"owner", "repo", "max_records_per_batch"} <= set(allowlist)
+    assert "The account owner of the repository" in table_options(plan)["owner"]
 
 
 def test_github_named_tables_by_path_parent_and_monotonic_cursor(inputs_dir: Path) -> None:

@@ -252,3 +252,22 @@ class ConnectorPlan(BaseModel):
     skipped: dict[str, str] = Field(default_factory=dict)
     #: Counts for the summary: operations, GET operations, list endpoints found.
     stats: dict[str, int] = Field(default_factory=dict)
+
+
+def table_options(plan: ConnectorPlan) -> dict[str, str]:
+    """The per-table options the plan's parameters read (``source: table_option``), by option
+    name, each described with the tables that use it and whether they need it — for the
+    connector spec's ``external_options_allowlist`` and the README. Order: first use."""
+    uses: dict[str, list[str]] = {}
+    about: dict[str, str] = {}
+    required: dict[str, bool] = {}
+    for table in plan.tables:
+        for p in table.params:
+            if p.source != "table_option":
+                continue
+            option = p.option or p.name
+            uses.setdefault(option, []).append(table.name)
+            about.setdefault(option, p.description or f"{p.in_} parameter {p.name}")
+            required[option] = required.get(option, False) or p.required
+    return {option: f"{about[option]} ({'required' if required[option] else 'optional'} for "
+                    f"{', '.join(names)})" for option, names in uses.items()}
