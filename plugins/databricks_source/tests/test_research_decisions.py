@@ -120,6 +120,9 @@ def test_mixed_deletes_envelopes_headers_and_public_endpoints() -> None:
         "snapshot", [], None)
     assert not [t for t in plan.tables if t.ingestion_type == "append" and not t.cursor_field]
     assert (plan.auth.type, plan.auth.location, plan.auth.key_name) == ("api_key", "query", "key")
+    # a table the connector's credential cannot read is not chosen unprompted
+    assert "/audit-logs" not in by_path
+    assert "needs the adminToken credential, not queryKey" in plan.skipped["GET /audit-logs"]
     # a credential only when a chosen table needs one
     public = research(DATA / "mixed.yaml", "mixed", tables=["/status-pages"])
     assert public.auth.type == "none" and "security: []" in public.auth.evidence

@@ -53,6 +53,31 @@ def needs_credential(document: OpenAPIDocument, op: Operation) -> bool:
     return requirements(document, op) != []
 
 
+def accepted(document: OpenAPIDocument, op: Operation) -> set[str] | None:
+    """The scheme names any one of which alone lets ``op`` be called; ``None`` when it needs no
+    credential or the document does not say."""
+    found = requirements(document, op)
+    if not found:
+        return None
+    return {next(iter(r)) for r in found if len(r) == 1}
+
+
+def credential_gaps(document: OpenAPIDocument, ops: list[Operation]) -> dict[int, str]:
+    """For each operation (by position in ``ops``) that the credential most of them accept
+    cannot call, why: ``"needs the appJwt credential, not oauth"``. Empty when the document
+    declares no per-operation difference."""
+    accepts = [accepted(document, op) for op in ops]
+    votes: dict[str, int] = {}
+    for names in accepts:
+        for name in names or ():
+            votes[name] = votes.get(name, 0) + 1
+    if not votes:
+        return {}
+    common = max(votes, key=lambda n: votes[n])
+    return {i: f"needs the {' or '.join(sorted(names)) or 'combined'} credential, not {common}"
+            for i, names in enumerate(accepts) if names is not None and common not in names}
+
+
 def auth_for(document: OpenAPIDocument, ops: list[Operation], base_url: str) -> Auth:
     """The one credential for ``ops`` (the chosen tables): the scheme most of them accept, by
     :data:`_PREFERENCE`; ``none`` when none needs one; the document-wide guess of

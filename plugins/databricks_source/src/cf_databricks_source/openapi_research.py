@@ -21,7 +21,7 @@ from typing import Any
 from connector_factory.errors import InputError
 
 from cf_databricks_source import deletes, incremental, pagination_detect
-from cf_databricks_source.auth_detect import auth_for, server
+from cf_databricks_source.auth_detect import auth_for, credential_gaps, server
 from cf_databricks_source.connector_plan import ConnectionOption, ConnectorPlan, TablePlan
 from cf_databricks_source.keys import primary_key
 from cf_databricks_source.openapi_loader import OpenAPIDocument, Operation, safe_dict
@@ -81,6 +81,8 @@ def research(path: Path, name: str, tables: list[str] | None = None) -> Connecto
             f"{path.name}: none of its {len(gets)} GET operations lists records ({reasons})",
             "pass a document with list endpoints, or write the plan in the api doc by hand")
     _link_parents(candidates)
+    for i, gap in credential_gaps(document, [c.op for c in candidates]).items():
+        candidates[i].credential_gap = gap
     context = RankContext.of([str(p) for p in safe_dict(document.doc.get("paths"))], name)
     for c in candidates:
         score(c, context)

@@ -55,6 +55,8 @@ class Candidate:
     frequency: int = 0
     #: The candidate whose records fill this one's parent parameters.
     parent: Candidate | None = None
+    #: Why the connector's credential cannot read it ("" when it can).
+    credential_gap: str = ""
     #: Connection options its parameters need.
     connection: list[ConnectionOption] = field(default_factory=list)
 
@@ -168,6 +170,9 @@ def score(c: Candidate, ctx: RankContext) -> None:
     if c.flag:
         points -= 6
         why.append(c.flag)
+    if c.credential_gap:
+        points -= 4
+        why.append(c.credential_gap)
     c.score, c.why = points, why
 
 
@@ -228,8 +233,8 @@ def choose(candidates: list[Candidate], wanted: list[str] | None,
     for c in ranked:
         if c in chosen:
             continue
-        if c.flag:
-            reason = f"{c.flag} (score {c.score})"
+        if c.flag or c.credential_gap:
+            reason = f"{c.flag or c.credential_gap} (score {c.score})"
         elif len(chosen) >= MAX_TABLES:
             reason = f"lower score {c.score} ({'; '.join(c.why)})"
         elif c.resource in resources:
