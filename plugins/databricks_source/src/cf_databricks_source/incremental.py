@@ -107,22 +107,23 @@ def detect(op: Operation, fields: dict[str, dict[str, Any]], keys: list[str]) ->
             continue
         kind = _filter_kind(op, param)
         if kind == "monotonic":
-            cursor = _monotonic_field(param, fields, keys)
-            if cursor is None:
+            growing = _monotonic_field(param, fields, keys)
+            if growing is None:
                 continue
             return IncrementalPlan(
-                ingestion="append", cursor_field=cursor,
+                ingestion="append", cursor_field=growing,
                 incremental=Incremental(since_param=name, since_format="raw",
                                         cursor_kind="monotonic"),
-                evidence={"cursor_field": f"{cursor}: {_one(param)}",
-                          "incremental": f"query parameter {name} returns records whose {cursor} "
+                evidence={"cursor_field": f"{growing}: {_one(param)}",
+                          "incremental": f"query parameter {name} returns records whose {growing} "
                                          "is greater than the value (a growing id, not a time)"},
                 used={name})
         if kind != "time":
             continue
-        cursor = target or _best_change_field(times, param)
-        if cursor is None:
+        found = target or _best_change_field(times, param)
+        if found is None:
             continue
+        cursor = found
         schema = op.param_schema(param)
         fmt = ("epoch_seconds" if schema.get("type") in ("integer", "number")
                else "iso8601" if schema.get("format") in ("date-time", "date") or

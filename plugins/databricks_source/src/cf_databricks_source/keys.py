@@ -31,7 +31,7 @@ def singular(word: str) -> str:
     a word already singular (or not a noun inflect knows) is returned unchanged."""
     if not word:
         return word
-    result = _ENGINE.singular_noun(word)  # type: ignore[arg-type]
+    result = _ENGINE.singular_noun(word)
     return str(result) if result else word
 
 

@@ -153,7 +153,7 @@ def _candidate(document: OpenAPIDocument, op: Operation, index: int) -> Candidat
         records_path=records_path, query=params.query, headers=params.headers,
         params=params.params, primary_keys=keys, cursor_field=found.cursor_field,
         ingestion_type=found.ingestion, incremental=found.incremental, pagination=pagination,
-        schema=schema, evidence=evidence)
+        schema_=schema, evidence=evidence)
     deletes.apply(table, tombstones)
     text = " ".join(str(op.op.get(k) or "") for k in ("summary", "description"))
     monotonic = bool(found.incremental and found.incremental.cursor_kind == "monotonic")

@@ -59,15 +59,14 @@ def plan_params(op: Operation, consumed: set[str]) -> ParamPlan:
     """The parameter plan of ``op``; ``consumed`` query parameters (paging, incremental, sort)
     are set by the reader and left out."""
     plan = ParamPlan()
-    by_key = {(p.get("in"), p.get("name")): p for p in op.parameters}
+    by_key = {(str(p.get("in")), str(p.get("name"))): p for p in op.parameters}
     for name in path_param_names(op.path):
-        param = by_key.get(("path", name), {"name": name, "in": "path"})
-        _path_param(plan, op, name, param)
-    for (where, name), param in by_key.items():
-        if where == "query" and name not in consumed:
-            _query_param(plan, op, str(name), param)
-        elif where == "header" and param.get("required") and str(name).lower() not in OWN_HEADERS:
-            _header_param(plan, op, str(name), param)
+        _path_param(plan, op, name, by_key.get(("path", name), {"name": name, "in": "path"}))
+    for (where, key), param in by_key.items():
+        if where == "query" and key not in consumed:
+            _query_param(plan, op, key, param)
+        elif where == "header" and param.get("required") and key.lower() not in OWN_HEADERS:
+            _header_param(plan, op, key, param)
     return plan
 
 

@@ -219,14 +219,14 @@ def choose(candidates: list[Candidate], wanted: list[str] | None,
                 f"--tables {', '.join(missing)}: not among the {len(candidates)} list endpoints "
                 "of the document",
                 f"choose from (best first): {names}{' …' if len(candidates) > 30 else ''}")
-        chosen = [by_key[w] for w in dict.fromkeys(wanted)]
-        for c in chosen:
+        named = [by_key[w] for w in dict.fromkeys(wanted)]
+        for c in named:
             c.table.reason = "named with --tables"
-        chosen = _with_parents(chosen)
+        named = _with_parents(named)
         for c in candidates:
-            if c not in chosen:
+            if c not in named:
                 skipped[f"GET {c.table.path}"] = f"table {c.table.name}: not named with --tables"
-        return chosen
+        return named
     ranked = sorted(candidates, key=lambda c: (-c.score, -c.frequency, c.index))
     chosen: list[Candidate] = []
     resources: dict[str, str] = {}
