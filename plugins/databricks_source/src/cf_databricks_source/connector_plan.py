@@ -248,7 +248,8 @@ class ConnectorPlan(BaseModel):
     auth: Auth = Field(default_factory=Auth)
     rate_limits: str = ""
     tables: list[TablePlan]
-    #: Candidate tables seen but not chosen, for the doc (name -> why not).
+    #: Every GET endpoint not planned as a table, for the doc (``"GET /path"`` -> why not:
+    #: ``"table NAME: …"`` for a candidate not chosen, else why it cannot be a table).
     skipped: dict[str, str] = Field(default_factory=dict)
     #: Counts for the summary: operations, GET operations, list endpoints found.
     stats: dict[str, int] = Field(default_factory=dict)
