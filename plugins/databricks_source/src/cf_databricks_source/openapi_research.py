@@ -194,6 +194,9 @@ def _link_parents(candidates: list[Candidate]) -> None:
             own = [k for k in table.primary_keys if k != column]
             if table.primary_keys:
                 table.primary_keys = [column, *own]
+                table.evidence["primary_keys"] = (
+                    f"the parent's {column}, then {table.evidence.get('primary_keys', 'its key')}"
+                    " (unique within one parent record)")
             c.fields[column] = kind
             # the parent's own parameters reach the child through the parent's columns
             for inherited in path_params:
