@@ -47,7 +47,8 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
     doc = tmp_path / "api.md"
     doc.write_text(MARKDOWN)
     good = render_api_doc(plan())
-    bad = good.replace("  primary_keys:\n  - id\n", "")  # a snapshot table without a key
+    # an append table without a cursor (it would re-append everything on every read)
+    bad = good.replace("  primary_keys:\n  - id\n", "  primary_keys:\n  - id\n  ingestion_type: append\n")
     assert bad != good
     script = [
         Reply([tool_use("write_file", path=API_DOC, content=bad)]),
@@ -77,7 +78,7 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
     first = json.dumps(requests[0].body)
     assert "GET /widgets" in first and "ConnectorPlan" in first
     retry = json.dumps(requests[2].body)
-    assert "primary_keys" in retry and "could not use" in retry
+    assert "cursor_field" in retry and "could not use" in retry
     project = tmp_path / "widgets"
     state = json.loads((project / ".cf" / "state.json").read_text())
     usage = state["steps"]["research"]["usage"]

@@ -62,7 +62,7 @@ def test_cf_new_petstore_end_to_end(run_cf: RunCf, tmp_path: Path) -> None:
 def test_unknown_table_is_a_one_line_error(run_cf: RunCf, tmp_path: Path) -> None:
     result = run_cf("new", "--target", "databricks-source", "petstore", "--doc", str(PETSTORE),
                     "--tables", "pets,owners", "--out", str(tmp_path), "--yes", expect=2)
-    assert "--tables owners" in result.output and "choose from: categories, orders, pets" in result.output
+    assert "--tables owners" in result.output and "choose from (best first): pets, orders, categories" in result.output
     assert "Traceback" not in result.output
 
 

@@ -39,13 +39,15 @@ def render_api_doc(plan: ConnectorPlan) -> str:
     ]
     if plan.auth.alternatives:
         lines.append(f"- Other schemes offered: {', '.join(plan.auth.alternatives)}")
-    lines += [f"- Rate limits: {plan.rate_limits or 'not stated'}", ""]
+    lines += [f"- Rate limits: {plan.rate_limits or 'not stated'}"]
+    lines += _connection_options(plan)
+    lines.append("")
     if plan.stats:
         lines += [
             f"The document has {plan.stats.get('operations', '?')} operations, "
             f"{plan.stats.get('get_operations', '?')} of them GETs; "
-            f"{plan.stats.get('candidates', '?')} list records without path parameters and can "
-            f"be tables; {len(plan.tables)} were chosen.", ""]
+            f"{plan.stats.get('candidates', '?')} list records and can be tables; "
+            f"{len(plan.tables)} were chosen.", ""]
     lines += ["## Tables", "",
               "| table | endpoint | ingestion | primary key | cursor | pagination |",
               "| --- | --- | --- | --- | --- | --- |"]
@@ -55,12 +57,7 @@ def render_api_doc(plan: ConnectorPlan) -> str:
     lines.append("")
     for table in plan.tables:
         lines += _table_section(table)
-    if plan.skipped:
-        lines += ["## Candidates not chosen", ""]
-        lines += [f"- `{name}`: {why}" for name, why in list(plan.skipped.items())[:50]]
-        if len(plan.skipped) > 50:
-            lines.append(f"- … and {len(plan.skipped) - 50} more")
-        lines.append("")
+    lines += _rejections(plan)
     data = plan.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     lines += [
         PLAN_HEADING, "",
@@ -73,8 +70,62 @@ def render_api_doc(plan: ConnectorPlan) -> str:
     return "\n".join(lines)
 
 
+def _connection_options(plan: ConnectorPlan) -> list[str]:
+    """One line per connection option (server variables, path parameters shared by every
+    table), with its default and evidence."""
+    return [f"- Connection option `{o.name}`"
+            + (f" (default `{o.default}`)" if o.default is not None else
+               " (required)" if o.required else "")
+            + (f": {o.description}" if o.description else "")
+            + (f" — evidence: {o.evidence}" if o.evidence else "")
+            for o in plan.connection_options]
+
+
+def _rejections(plan: ConnectorPlan) -> list[str]:
+    """Every endpoint not used, with its reason: candidates not chosen first, then the GET
+    operations that cannot be tables."""
+    if not plan.skipped:
+        return []
+    lines = ["## Endpoints not used", "",
+             "Every GET operation of the document that is not a table here, and why. Name one "
+             "with `--tables` (table name or endpoint path) to include it.", ""]
+    candidates = [(k, v) for k, v in plan.skipped.items() if v.startswith("table ")]
+    others = [(k, v) for k, v in plan.skipped.items() if not v.startswith("table ")]
+    lines += [f"- `{endpoint}` — {why}" for endpoint, why in candidates + others]
+    lines.append("")
+    return lines
+
+
+def _param_lines(table: TablePlan) -> list[str]:
+    """How each parameter of the table gets its value, with the evidence."""
+    lines = []
+    for p in table.params:
+        option = p.option or p.name
+        if p.source == "table_option":
+            how = (f"table option `{option}`" + (" (required)" if p.required else " (optional)")
+                   + (f", default `{p.default}`" if p.default is not None else ""))
+        elif p.source == "connection_option":
+            how = f"connection option `{option}`" + (
+                f", default `{p.default}`" if p.default is not None else "")
+        else:
+            how = (f"each record of parent `{table.parent}`: field `{p.parent_field}`, "
+                   f"carried as column `{p.column}`")
+        lines.append(f"  - {p.in_} `{p.name}`: {how}" + (f" — {p.evidence}" if p.evidence else ""))
+    if lines:
+        lines.insert(0, "- Parameters:")
+    if table.query:
+        lines.append("- Fixed query: " + ", ".join(f"`{k}={v}`" for k, v in table.query.items()))
+    if table.headers:
+        lines.append("- Fixed headers: " + ", ".join(f"`{k}: {v}`"
+                                                     for k, v in table.headers.items()))
+    return lines
+
+
 def _auth_detail(plan: ConnectorPlan) -> str:
     auth = plan.auth
+    if auth.type in ("oauth2_client_credentials", "oauth2_refresh_token"):
+        return (f" (token URL `{auth.token_url}`"
+                + (f", scopes {', '.join(auth.scopes)}" if auth.scopes else "") + ")")
     if auth.type == "bearer":
         return f" (header `{auth.header}: {auth.scheme} <token>`, option `token`)"
     if auth.type == "basic":
@@ -103,7 +154,16 @@ def _table_section(table: TablePlan) -> list[str]:
                      f"({table.incremental.since_format})"
                      + (f", sort {table.incremental.sort_params}"
                         if table.incremental.sort_params else ""))
-    if table.deletes_path:
+    if table.parent:
+        lines.append(f"- Parent table: `{table.parent}` (one request per parent record)")
+    lines += _param_lines(table)
+    if table.deletes is not None:
+        d = table.deletes
+        lines.append("- Deletes: " + "; ".join(x for x in (
+            f"`GET {d.path}`" if d.path else "",
+            f"tombstone field `{d.tombstone_field}`" if d.tombstone_field else "",
+            ", ".join(f"`{k}={v}`" for k, v in d.query.items())) if x))
+    elif table.deletes_path:
         lines.append(f"- Deletes: `GET {table.deletes_path}`")
     if table.reason:
         lines.append(f"- Chosen because: {table.reason}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from connector_factory.files import FileWriter
 from connector_factory.models import StepResult
 
-from cf_databricks_source.connector_plan import ConnectorPlan
+from cf_databricks_source.connector_plan import ConnectorPlan, table_options
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.scaffold import (
     TABLE_OPTIONS,
@@ -62,7 +62,8 @@ def readme(plan: ConnectorPlan, layout: Layout) -> str:
         lines.append(f"| `{p['name']}` | {'yes' if p['required'] else 'no'} | "
                      f"{'yes' if p['secret'] else 'no'} | {p['description']} |")
     lines += ["", f"Per-table options (`external_options_allowlist`): "
-              f"{', '.join(f'`{o}`' for o in TABLE_OPTIONS)}.", ""]
+              f"{', '.join(f'`{o}`' for o in [*TABLE_OPTIONS, *table_options(plan)])}.", ""]
+    lines += [f"- `{o}`: {text}" for o, text in table_options(plan).items()]
     first = plan.tables[0].name if plan.tables else "TABLE"
     secret = {"bearer": '"token": "…"', "basic": '"username": "…", "password": "…"',
               "api_key": '"api_key": "…"'}.get(auth.type, "")

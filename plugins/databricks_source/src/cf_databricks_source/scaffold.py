@@ -16,7 +16,7 @@ import yaml
 from connector_factory.files import FileWriter
 from connector_factory.templates import find_template, render_template
 
-from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
+from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan, table_options
 from cf_databricks_source.layout import Layout
 
 TARGET = "databricks-source"
@@ -142,7 +142,7 @@ def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any
         "connection": {"parameters": parameters},
     }
     if complete:
-        spec["external_options_allowlist"] = ",".join(TABLE_OPTIONS)
+        spec["external_options_allowlist"] = ",".join([*TABLE_OPTIONS, *table_options(plan)])
         spec["tables"] = [
             {"name": t.name, "ingestion_type": t.ingestion_type,
              "primary_keys": t.primary_keys,
