@@ -1,0 +1,751 @@
+"""Probe the live API: a few bounded, read-only GETs per table and the evidence they yield.
+
+For each table of a :class:`~cf_databricks_source.connector_plan.ConnectorPlan` the probe asks
+for the first page with a small page size (first without credentials, to learn whether the table
+needs one and which scheme the server wants), reads the records envelope and the record fields,
+follows the next page the way the server offers it (``Link``, a ``*Next*``/``*Cursor*`` header,
+a next URL or token in the body) to verify it, and asks again with the median cursor value to see
+whether a since-style parameter really filters on it. :mod:`.probe_apply` turns the evidence into
+plan decisions.
+
+Limits and safety: only ``GET``, only on the origin of the base URL (redirects elsewhere are not
+followed), at most :attr:`ProbeLimits.max_requests` requests per table and
+:attr:`ProbeLimits.max_seconds` for the whole probe; retries of 429/5xx and connection errors by
+urllib3's :class:`~urllib3.util.retry.Retry`. Credential values never appear in what this module
+returns (:func:`strip_secrets` cleans URLs and headers).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from cf_databricks_source.connector_plan import TablePlan
+from cf_databricks_source.openapi_research import (
+    CREATED_NAMES,
+    DIRECTION_NAMES,
+    NEXT_URL_NAMES,
+    PAGE_NAMES,
+    PK_NAMES,
+    RECORD_ARRAY_NAMES,
+    SINCE_NAMES,
+    SIZE_NAMES,
+    SORT_NAMES,
+    TOKEN_BODY_NAMES,
+    TOKEN_PARAM_NAMES,
+    UPDATED_NAMES,
+    WRAPPER_NAMES,
+)
+
+#: Field names that mark a record as deleted (a tombstone).
+TOMBSTONE_NAMES = ("deleted", "is_deleted", "isdeleted", "_deleted", "deleted_at", "deletedat",
+                   "removed", "is_removed", "tombstone", "_destroy", "archived", "is_archived")
+#: Body fields that count the collection (``X-Total-Count`` is the header form).
+TOTAL_NAMES = ("total", "total_count", "totalcount", "count", "total_results", "totalresults",
+               "total_items", "totalitems", "filtered_table_rows_count", "totalsize", "size")
+#: Records needed before the first unique field counts as the key without a key-like name.
+MIN_UNIQUE_SAMPLES = 10
+#: Query/header names that hold secrets; their values are replaced by ``***`` in evidence.
+SECRET_NAME = re.compile(r"token|key|secret|password|passwd|signature|auth|session|sig\b",
+                         re.IGNORECASE)
+
+
+class ProbeStopped(Exception):
+    """The probe cannot go on; ``str(exc)`` is the one-line reason for the user."""
+
+
+@dataclass(frozen=True)
+class ProbeLimits:
+    """The probe's limits.
+
+    Attributes:
+        max_requests: HTTP requests per table at most (redirects count).
+        max_seconds: seconds for the whole probe at most (wall time).
+        page_size: records asked for per page when the API has a size parameter.
+        timeout_s: seconds to wait for one response at most.
+    """
+
+    max_requests: int = 12
+    max_seconds: float = 60.0
+    page_size: int = 5
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the probe may authenticate with (never logged, never returned in evidence)."""
+
+    username: str = ""
+    password: str = ""
+    token: str = ""
+    api_key: str = ""
+
+    @classmethod
+    def from_sources(cls, prefix: str, config: Mapping[str, Any] | None = None) -> Credentials:
+        """From ``config`` (a connector's ``dev_config.json``) and, where it has no value, the
+        environment variables ``{prefix}USERNAME``, ``{prefix}PASSWORD``, ``{prefix}TOKEN`` and
+        ``{prefix}API_KEY`` (the names ``cf credentials`` reads)."""
+        config = config or {}
+
+        def pick(name: str) -> str:
+            return str(config.get(name) or os.environ.get(f"{prefix}{name.upper()}") or "")
+
+        return cls(pick("username"), pick("password"), pick("token"), pick("api_key"))
+
+    def any(self) -> bool:
+        """Whether any credential is known."""
+        return bool(self.username or self.token or self.api_key)
+
+    def values(self) -> list[str]:
+        """The secret values, to mask."""
+        return [v for v in (self.password, self.token, self.api_key) if v] + (
+            [self.username] if self.username and self.password else [])
+
+    def has(self, scheme: str) -> bool:
+        """Whether credentials for ``scheme`` (``basic``, ``bearer``, ``api_key``) are known."""
+        return {"basic": bool(self.username and self.password), "bearer": bool(self.token),
+                "api_key": bool(self.api_key)}.get(scheme, scheme == "none")
+
+
+@dataclass(frozen=True)
+class AuthUse:
+    """How to authenticate one request: the scheme and its placement."""
+
+    type: str = "none"
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    location: str = "header"
+    key_name: str = ""
+
+
+@dataclass
+class Exchange:
+    """One request and its response, with secrets removed.
+
+    ``url`` is the request URL with its query (secret values masked); ``headers`` the response
+    headers; ``body`` the decoded JSON (``None`` when not JSON); ``at`` the UTC time (ISO 8601).
+    """
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: Any
+    at: str
+    authenticated: bool = False
+
+
+@dataclass
+class TableEvidence:
+    """What the probe saw for one table. Every field is ``None``/empty when not established.
+
+    ``pagination`` holds :class:`~cf_databricks_source.connector_plan.Pagination` fields
+    (``style``, ``size_param``, ``page_param``, ``token_param`` …) with ``verified`` telling
+    whether the second page was fetched and held other records. ``since`` holds ``param``,
+    ``value``, ``filters`` (bool), ``sort_params`` and ``sorted`` (bool). ``notes`` are the
+    ``live:`` evidence lines by decision name.
+    """
+
+    table: str
+    exchanges: list[Exchange] = field(default_factory=list)
+    challenge: str | None = None
+    auth: AuthUse | None = None
+    needs_credential: bool | None = None
+    records_path: list[str] | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    pagination: dict[str, Any] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    cursor_kind: str | None = None
+    since: dict[str, Any] = field(default_factory=dict)
+    tombstone: tuple[str, list[Any]] | None = None
+    rate_limits: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    stopped: str | None = None
+
+    @property
+    def requests(self) -> int:
+        """Requests made for this table."""
+        return len(self.exchanges)
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url`` (lower case)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def strip_secrets(url: str, secrets: Iterable[str] = ()) -> str:
+    """``url`` with user info removed and the values of secret-named query parameters (and of
+    any value in ``secrets``) replaced by ``***``."""
+    parts = urlsplit(url)
+    values = {s for s in secrets if s}
+    query = [(k, "***" if SECRET_NAME.search(k) or v in values else v)
+             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/:,"),
+                       parts.fragment))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ProbeSession:
+    """Bounded, read-only HTTP for the probe: GETs on one origin, a request count per table and
+    a deadline for all tables, urllib3 retries on 429/5xx.
+
+    Args:
+        base_url: the API base URL; only its origin is ever contacted.
+        limits: see :class:`ProbeLimits`.
+        credentials: what to authenticate with once the server asks.
+    """
+
+    def __init__(self, base_url: str, limits: ProbeLimits, credentials: Credentials) -> None:
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+            raise ProbeStopped(f"base URL {base_url or '(none)'} is not an http(s) URL")
+        self.base_url = base_url.rstrip("/")
+        self.origin = origin(base_url)
+        self.limits = limits
+        self.credentials = credentials
+        self.deadline = time.monotonic() + limits.max_seconds
+        self.session = requests.Session()
+        retry = Retry(total=2, connect=1, read=1, status=2, backoff_factor=0.2,
+                      status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",),
+                      respect_retry_after_header=False, raise_on_status=False, redirect=0)
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._count = 0
+
+    def start_table(self) -> None:
+        """Reset the per-table request count."""
+        self._count = 0
+
+    def secrets(self) -> list[str]:
+        """The credential values to keep out of everything."""
+        return self.credentials.values()
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None,
+            auth: AuthUse | None = None) -> Exchange:
+        """One GET (following same-origin redirects, each counted).
+
+        Raises:
+            ProbeStopped: the budget is spent, the URL leaves the origin, or the server cannot
+                be reached.
+        """
+        if params:
+            joined = "&" if urlsplit(url).query else "?"
+            url = url + joined + urlencode({k: str(v) for k, v in params.items()})
+        headers = {"Accept": "application/json", "User-Agent": "connector-factory-probe"}
+        basic: tuple[str, str] | None = None
+        use = auth or AuthUse()
+        if use.type == "basic":
+            basic = (self.credentials.username, self.credentials.password)
+        elif use.type == "bearer":
+            headers[use.header] = f"{use.scheme} {self.credentials.token}".strip()
+        elif use.type == "api_key" and use.location == "header":
+            headers[use.key_name] = self.credentials.api_key
+        elif use.type == "api_key":
+            url += ("&" if urlsplit(url).query else "?") + urlencode(
+                {use.key_name: self.credentials.api_key})
+        for _ in range(4):  # the request and at most three same-origin redirects
+            self._spend()
+            if origin(url) != self.origin:
+                raise ProbeStopped(f"{strip_secrets(url, self.secrets())} is not on "
+                                   f"{self.origin}; the probe stays on the base URL's origin")
+            timeout = max(0.5, min(self.limits.timeout_s, self.deadline - time.monotonic()))
+            try:
+                response = self.session.get(url, headers=headers, auth=basic, timeout=timeout,
+                                            allow_redirects=False)
+            except requests.RequestException as exc:
+                raise ProbeStopped(f"cannot reach {self.origin}: {_reason(exc)}") from None
+            location = response.headers.get("Location")
+            if response.is_redirect and location:
+                url = urljoin(url, location)
+                continue
+            return Exchange(url=strip_secrets(url, self.secrets()), status=response.status_code,
+                            headers=dict(response.headers), body=_json(response), at=_now(),
+                            authenticated=use.type != "none")
+        raise ProbeStopped(f"{strip_secrets(url, self.secrets())} redirects more than 3 times")
+
+    def _spend(self) -> None:
+        if time.monotonic() >= self.deadline:
+            raise ProbeStopped(f"the probe's time budget of {self.limits.max_seconds:g}s ran out")
+        if self._count >= self.limits.max_requests:
+            raise ProbeStopped(f"the budget of {self.limits.max_requests} requests per table "
+                               "ran out")
+        self._count += 1
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for pattern, short in (("Name or service not known", "host name not found"),
+                           ("nodename nor servname", "host name not found"),
+                           ("Temporary failure in name resolution", "no network (DNS)"),
+                           ("Connection refused", "connection refused"),
+                           ("Network is unreachable", "network unreachable"),
+                           ("timed out", "timed out")):
+        if pattern in text:
+            return short
+    return type(exc).__name__
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+# -- analysis (pure functions over what came back) ---------------------------------------------
+
+
+def parse_challenge(exchange: Exchange) -> AuthUse | None:
+    """The scheme a 401/403 asks for: ``WWW-Authenticate`` (Basic, Bearer, realm) or an error
+    body naming an API key (``X-API-Key`` header, ``api_key`` parameter); ``None`` if unclear."""
+    header = next((v for k, v in exchange.headers.items() if k.lower() == "www-authenticate"),
+                  "")
+    word = header.split(" ", 1)[0].strip().lower()
+    if word == "basic":
+        return AuthUse(type="basic")
+    if word in ("bearer", "token"):
+        return AuthUse(type="bearer", scheme=header.split(" ", 1)[0].strip())
+    text = repr(exchange.body).lower() if exchange.body is not None else ""
+    if re.search(r"api[ _-]?key|apikey", text) or re.search(r"apikey|api-key", header.lower()):
+        name = re.search(r"(x-[a-z0-9-]*api[-_]?key|api[-_]?key)", text)
+        key_name = name.group(1) if name else "X-API-Key"
+        location = "query" if key_name.replace("-", "_") in ("api_key", "apikey") else "header"
+        return AuthUse(type="api_key", location=location, key_name=key_name)
+    return None
+
+
+def find_records(body: Any, hint: list[str], table: str) -> tuple[list[str] | None,
+                                                                   list[dict[str, Any]]]:
+    """``(records_path, records)``: where the list of record objects is in ``body``. ``hint``
+    (the document's path) is tried first; then the body itself, then an array of objects at
+    the top level (named like ``data``/``items``/``rows`` or after the table), then one level
+    under ``data``/``result``. ``(None, [])`` when no list of objects is found."""
+    def at(path: list[str]) -> Any:
+        node = body
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+    def objects(node: Any) -> bool:
+        return isinstance(node, list) and all(isinstance(r, dict) for r in node)
+
+    tried: list[list[str]] = [hint, []]
+    if isinstance(body, dict):
+        arrays = [k for k, v in body.items() if isinstance(v, list) and v and objects(v)]
+        last = table.split("_")[-1]
+        arrays.sort(key=lambda k: (k.lower() not in RECORD_ARRAY_NAMES
+                                   and k.lower() not in (table, last), k))
+        tried += [[k] for k in arrays]
+        for outer in ("data", "result", "response"):
+            inner = body.get(outer)
+            if isinstance(inner, dict):
+                tried += [[outer, k] for k, v in inner.items() if objects(v) and v]
+    for path in tried:
+        node = at(path)
+        if objects(node) and (node or path == hint):
+            return path, list(node)
+    return None, []
+
+
+def is_time(value: Any) -> bool:
+    """Whether ``value`` is ISO 8601 date or date-time text."""
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def find_keys(records: list[dict[str, Any]], table: str, preferred: list[str]) -> list[str]:
+    """Fields present in every record with scalar values unique across them: ``preferred`` (the
+    document's key, or the key fields the response itself names) when it qualifies, else the
+    first of ``id``, ``<singular>_id`` and the usual key names, else any field ending in
+    ``id``, else (with at least :data:`MIN_UNIQUE_SAMPLES` records) the first field in record
+    order that qualifies. ``[]`` with fewer than two records."""
+    if len(records) < 2:
+        return []
+
+    def unique(name: str) -> bool:
+        values = [r.get(name) for r in records]
+        return (all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)
+                and len(set(values)) == len(values))
+
+    names = {k.lower(): k for k in records[0]}
+    singular = table.split("_")[-1].rstrip("s")
+    order = [*(p.lower() for p in preferred), "id", f"{singular}_id", f"{singular}id",
+             f"{table}_id", *PK_NAMES[1:]]
+    order += sorted(n for n in names if n.endswith("id"))
+    if len(records) >= MIN_UNIQUE_SAMPLES:
+        order += list(names)
+    for candidate in order:
+        if candidate in names and unique(names[candidate]):
+            return [names[candidate]]
+    return []
+
+
+def body_keys(body: Any) -> list[str]:
+    """Key fields the response names itself (``primary_keys``/``primary_key``/``key_fields`` in
+    the envelope, as Datasette sends), ``[]`` when it names none."""
+    if not isinstance(body, dict):
+        return []
+    for name in ("primary_keys", "primary_key", "primarykeys", "key_fields", "keys"):
+        value = body.get(name)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return list(value)
+    return []
+
+
+def find_cursor(records: list[dict[str, Any]], keys: list[str]) -> tuple[str | None, str | None]:
+    """``(field, kind)``: a time field present in every record (updated-style names first, then
+    created-style, then any), else ``(None, None)``; ``kind`` is ``time``. The key, when it is an
+    integer, is offered as a ``monotonic`` cursor only by :func:`probe_table` after a filter check.
+    """
+    if not records:
+        return None, None
+    names = {k.lower(): k for k in records[0]}
+    times = [k for k in names if all(is_time(r.get(names[k])) for r in records)]
+    for group in (UPDATED_NAMES, CREATED_NAMES):
+        for candidate in group:
+            if candidate in times:
+                return names[candidate], "time"
+    if times:
+        return names[sorted(times)[0]], "time"
+    return None, None
+
+
+def find_tombstone(records: list[dict[str, Any]]) -> tuple[str, list[Any]] | None:
+    """A field marking deleted records (``deleted``, ``is_deleted``, ``deleted_at`` …) with the
+    values that mean deleted (``[True]`` for a flag, ``[]`` = any non-null for a timestamp)."""
+    if not records:
+        return None
+    names = {k.lower(): k for r in records for k in r}
+    for candidate in TOMBSTONE_NAMES:
+        if candidate in names:
+            values = [r.get(names[candidate]) for r in records]
+            if all(isinstance(v, bool) or v is None for v in values):
+                return names[candidate], [True]
+            if all(v is None or is_time(v) for v in values):
+                return names[candidate], []
+    return None
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The rate-limit headers of a response (``X-RateLimit-*``, ``RateLimit-*``,
+    ``Retry-After``)."""
+    return {k: v for k, v in headers.items()
+            if re.match(r"(x-)?ratelimit|retry-after", k.lower())}
+
+
+def _total(exchange: Exchange) -> tuple[str | None, list[str]]:
+    header = next((k for k in exchange.headers
+                   if k.lower() in ("x-total-count", "x-total", "total-count", "x-total-results")),
+                  None)
+    if isinstance(exchange.body, dict):
+        for key, value in exchange.body.items():
+            if key.lower() in TOTAL_NAMES and isinstance(value, int) and not isinstance(
+                    value, bool):
+                return header, [key]
+    return header, []
+
+
+def _body_next(body: Any) -> tuple[list[str], Any, list[str], Any]:
+    """``(url_path, url, token_path, token)`` of a next-page URL and a next-page token in the
+    body (top level or one level under a wrapper such as ``meta``/``pagination``)."""
+    url_path: list[str] = []
+    url: Any = None
+    token_path: list[str] = []
+    token: Any = None
+    scopes: list[tuple[list[str], Any]] = [([], body)]
+    if isinstance(body, dict):
+        scopes += [([k], v) for k, v in body.items()
+                   if k.lower() in WRAPPER_NAMES and isinstance(v, dict)]
+    for prefix, scope in scopes:
+        if not isinstance(scope, dict):
+            continue
+        for key, value in scope.items():
+            low = key.lower()
+            if isinstance(value, str) and (value.startswith(("http://", "https://", "/", "?"))):
+                if low in NEXT_URL_NAMES and not url_path:
+                    url_path, url = [*prefix, key], value
+            elif isinstance(value, (str, int)) and not isinstance(value, bool) and (
+                    low in TOKEN_BODY_NAMES or low == "next") and not token_path:
+                token_path, token = [*prefix, key], value
+    return url_path, url, token_path, token
+
+
+def _next_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items()
+            if k.lower() != "link" and re.search(r"next|cursor", k, re.IGNORECASE)}
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def _link_next(exchange: Exchange) -> str | None:
+    link = next((v for k, v in exchange.headers.items() if k.lower() == "link"), "")
+    for part in link.split(","):
+        match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
+        if match and re.search(r'rel="?next"?', match.group(2)):
+            return match.group(1)
+    return None
+
+
+def _order(value: str) -> tuple[float, str]:
+    """A sort key for cursor values: the time for ISO 8601 text, else the text itself."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return (0.0, value)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return (moment.timestamp(), "")
+
+
+def _declared(params: Iterable[str], names: Iterable[str]) -> str | None:
+    lowered = {p.lower(): p for p in params}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+# -- the probe of one table --------------------------------------------------------------------
+
+
+def probe_table(session: ProbeSession, table: TablePlan, declared: Iterable[str],
+                doc_auth: AuthUse) -> TableEvidence:
+    """Probe ``table`` (see the module doc). ``declared`` are the query parameter names the
+    document lists for its endpoint; ``doc_auth`` the document's scheme. Never raises: a stop
+    (budget, unreachable, 401 without credentials) is in ``evidence.stopped`` with what was
+    learnt until then."""
+    evidence = TableEvidence(table=table.name)
+    session.start_table()
+    try:
+        _probe(session, table, list(declared), doc_auth, evidence)
+    except ProbeStopped as exc:
+        evidence.stopped = str(exc)
+    return evidence
+
+
+def _first_params(table: TablePlan, declared: list[str], page_size: int) -> dict[str, Any]:
+    params: dict[str, Any] = dict(table.query)
+    pagination = table.pagination
+    size = pagination.size_param or _declared(declared, SIZE_NAMES)
+    if size:
+        params[size] = page_size
+    page = pagination.page_param or _declared(declared, PAGE_NAMES)
+    if page and pagination.style in ("page", "link_header", "none"):
+        params[page] = pagination.start_page
+    return params
+
+
+def _probe(session: ProbeSession, table: TablePlan, declared: list[str], doc_auth: AuthUse,
+           evidence: TableEvidence) -> None:
+    url = session.base_url + table.path
+    params = _first_params(table, declared, session.limits.page_size)
+    first = session.get(url, params)
+    evidence.exchanges.append(first)
+    use = AuthUse()
+    if first.status in (401, 403):
+        challenge = parse_challenge(first)
+        header = next((v for k, v in first.headers.items() if k.lower() == "www-authenticate"),
+                      "")
+        evidence.challenge = header or None
+        evidence.needs_credential = True
+        use = challenge or doc_auth
+        evidence.auth = challenge
+        said = f"WWW-Authenticate: {header}" if header else "no WWW-Authenticate header"
+        evidence.notes["auth"] = (f"GET {table.path} without credentials answered "
+                                  f"{first.status} ({said})")
+        if use.type == "none":
+            raise ProbeStopped(f"GET {table.path} answered {first.status} and names no scheme "
+                               "the probe knows")
+        if not session.credentials.has(use.type):
+            raise ProbeStopped(f"GET {table.path} answered {first.status} (needs {use.type} "
+                               "credentials) and none are set")
+        first = session.get(url, params, use)
+        evidence.exchanges.append(first)
+        if first.status in (401, 403):
+            raise ProbeStopped(f"GET {table.path} answered {first.status} with the {use.type} "
+                               "credentials given: check them")
+    elif 200 <= first.status < 300:
+        evidence.needs_credential = False
+        evidence.notes["auth"] = (f"GET {table.path} without credentials answered "
+                                  f"{first.status}: the table needs no credential")
+    if not 200 <= first.status < 300:
+        raise ProbeStopped(f"GET {table.path} answered {first.status}: the server refuses")
+    evidence.rate_limits.update(rate_limit_headers(first.headers))
+    path, records = find_records(first.body, table.records_path, table.name)
+    if path is None:
+        raise ProbeStopped(f"GET {table.path} returned no list of records")
+    evidence.records_path = path
+    evidence.records = list(records)
+    where = ".".join(path) + "[]" if path else "the body (a JSON array)"
+    evidence.notes["records"] = f"GET {first.url} → {first.status}, {len(records)} records at {where}"
+    _pagination(session, table, declared, url, params, use, first, evidence)
+    named = body_keys(first.body)
+    evidence.keys = find_keys(evidence.records, table.name, named[:1] or table.primary_keys)
+    if evidence.keys:
+        evidence.notes["primary_keys"] = (
+            f"{evidence.keys[0]} present and unique in {len(evidence.records)} sampled records"
+            + (f"; the response names {named} as its key" if named == evidence.keys else ""))
+    evidence.tombstone = find_tombstone(evidence.records)
+    if evidence.tombstone:
+        evidence.notes["deletes"] = f"records carry tombstone field {evidence.tombstone[0]}"
+    cursor, kind = find_cursor(evidence.records, evidence.keys)
+    evidence.cursor, evidence.cursor_kind = cursor, kind
+    if cursor is not None:
+        _since(session, table, declared, url, params, use, records, cursor, evidence)
+    if evidence.rate_limits:
+        evidence.notes["rate_limits"] = ", ".join(f"{k}: {v}"
+                                                  for k, v in evidence.rate_limits.items())
+
+
+def _pagination(session: ProbeSession, table: TablePlan, declared: list[str], url: str,
+                params: dict[str, Any], use: AuthUse, first: Exchange,
+                evidence: TableEvidence) -> None:
+    found: dict[str, Any] = {}
+    signals: list[str] = []
+    total_header, total_path = _total(first)
+    link = _link_next(first)
+    url_path, next_url, token_path, token = _body_next(first.body)
+    headers = _next_headers(first.headers)
+    if link:
+        signals.append(f"Link rel=next {strip_secrets(link, session.secrets())}")
+    if next_url:
+        signals.append(f"body {'.'.join(url_path)} = next URL")
+    if token is not None:
+        signals.append(f"body {'.'.join(token_path)} = token {str(token)[:40]!r}")
+    signals += [f"header {k}" for k in headers]
+    given = {k: str(v) for k, v in params.items()}
+    size = next((k for k, v in given.items() if k in (table.pagination.size_param,
+                 _declared(declared, SIZE_NAMES)) and k), None)
+    next_query = _query(link or (next_url if isinstance(next_url, str) else "") or "")
+    token_param = None
+    if token is not None:
+        token_param = next((k for k, v in next_query.items() if v == str(token)), None) or \
+            _declared(declared, TOKEN_PARAM_NAMES)
+    if token is not None and token_param:
+        found = {"style": "next_token", "token_param": token_param, "token_path": token_path}
+    elif link:
+        page = next((k for k, v in next_query.items()
+                     if v.isdigit() and given.get(k, "") != v and k.lower() in PAGE_NAMES), None)
+        found = {"style": "link_header", "page_param": page or table.pagination.page_param}
+        if page and page in given:
+            found["start_page"] = int(given[page])
+        size = size or next((k for k, v in next_query.items()
+                             if k.lower() in SIZE_NAMES and v.isdigit()), None)
+    elif next_url:
+        found = {"style": "next_url", "next_path": url_path}
+    elif headers:
+        name = next(iter(headers))
+        param = _declared(declared, TOKEN_PARAM_NAMES)
+        if param:
+            found = {"style": "next_token", "token_header": name, "token_param": param}
+    if size:
+        found["size_param"] = size
+    if total_header:
+        found["total_header"] = total_header
+        signals.append(f"header {total_header}: {first.headers[total_header]}")
+    if total_path:
+        found["total_path"] = total_path
+        signals.append(f"body {'.'.join(total_path)} = {first.body[total_path[0]]}")
+    if not found.get("style"):
+        evidence.pagination = {**found, "style": "none", "verified": False}
+        count = len(evidence.records)
+        evidence.notes["pagination"] = ("no next-page link, header or token in the first "
+                                        f"response ({count} records)" + (
+                                            f"; {'; '.join(signals)}" if signals else ""))
+        return
+    second = _second_page(session, url, params, use, first, found, link, next_url, token)
+    evidence.exchanges.append(second)
+    _, records2 = find_records(second.body, evidence.records_path or [], table.name)
+    seen = [repr(sorted(r.items())) for r in evidence.records]
+    fresh = [r for r in records2 if repr(sorted(r.items())) not in seen]
+    verified = 200 <= second.status < 300 and bool(records2) and len(fresh) == len(records2)
+    evidence.records += fresh
+    evidence.pagination = {**found, "verified": verified}
+    evidence.notes["pagination"] = (
+        f"{'; '.join(signals)}; page 2 ({second.url}) → {second.status}, {len(records2)} "
+        f"records{', none seen on page 1' if verified else ', NOT new records'}")
+
+
+def _second_page(session: ProbeSession, url: str, params: dict[str, Any], use: AuthUse,
+                 first: Exchange, found: dict[str, Any], link: str | None, next_url: Any,
+                 token: Any) -> Exchange:
+    style = found["style"]
+    if style == "next_token" and found.get("token_header"):
+        value = next(v for k, v in first.headers.items() if k == found["token_header"])
+        return session.get(url, {**params, found["token_param"]: value}, use)
+    if style == "next_token":
+        return session.get(url, {**params, found["token_param"]: token}, use)
+    target = link if style == "link_header" else str(next_url)
+    return session.get(urljoin(first.url, target), None, use)
+
+
+def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: str,
+           params: dict[str, Any], use: AuthUse, page1: list[dict[str, Any]], cursor: str,
+           evidence: TableEvidence) -> None:
+    """Ask with the median cursor value of page 1 through each since-style candidate (declared
+    parameters first, then ``<cursor>_gte`` / ``<cursor>__gte``) and keep the first that
+    returns only records at or after it."""
+    values = sorted({str(r.get(cursor)) for r in page1 if r.get(cursor) is not None},
+                    key=_order)
+    if len(values) < 2:
+        evidence.notes["cursor_field"] = (f"{cursor} is a time in every record, but page 1 has "
+                                          "fewer than 2 distinct values: filter not checked")
+        return
+    median = values[len(values) // 2]  # the upper median: at least one value is below it
+    c = cursor.lower()
+    names = [f"{c}_gte", f"{c}_gt", f"{c}[gte]", f"{c}[gt]", f"{c}__gte", f"min_{c}",
+             f"{c}_after", f"{c}_from", f"{c}.gte", *SINCE_NAMES]
+    candidates = [p for n in names for p in declared if p.lower() == n]
+    guesses = [g for g in (f"{cursor}_gte", f"{cursor}__gte") if g not in candidates]
+    sort_param = _declared(declared, SORT_NAMES)
+    direction = _declared(declared, DIRECTION_NAMES)
+    sort = ({sort_param: cursor} if sort_param else {}) | (
+        {direction: "asc"} if sort_param and direction else {})
+    base = {k: v for k, v in params.items()
+            if k not in (table.pagination.page_param, _declared(declared, PAGE_NAMES))}
+    for name in [*dict.fromkeys(candidates), *guesses][:3]:
+        answer = session.get(url, {**base, **sort, name: median}, use)
+        evidence.exchanges.append(answer)
+        _, got = find_records(answer.body, evidence.records_path or [], table.name)
+        keys = [_order(str(r.get(cursor))) for r in got]
+        below = [k for k in keys if k < _order(median)]
+        if 200 <= answer.status < 300 and got and not below:
+            ascending = keys == sorted(keys)
+            evidence.since = {"param": name, "value": median, "filters": True,
+                              "declared": name in candidates,
+                              "sort_params": sort if sort and ascending else {},
+                              "sorted": ascending}
+            evidence.notes["cursor_field"] = (f"{cursor} is a time in every sampled record")
+            evidence.notes["incremental"] = (
+                f"{name}={median} (the median of page 1) returned {len(got)} records, none "
+                f"earlier" + (f"; sorted by {sort}: ascending" if sort and ascending else
+                              f"; sorted by {sort}: NOT ascending" if sort else ""))
+            return
+        evidence.notes.setdefault("incremental", "")
+        evidence.notes["incremental"] += (
+            f"{name}={median} → {answer.status}, {len(got)} records, {len(below)} earlier "
+            "(does not filter); ")
+    evidence.notes["cursor_field"] = (f"{cursor} is a time in every sampled record; no "
+                                      "since-style parameter filters on it")
