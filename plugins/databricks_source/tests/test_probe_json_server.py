@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cf_databricks_source.api_doc import parse_api_doc
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.openapi_research import research

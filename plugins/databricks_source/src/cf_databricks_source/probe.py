@@ -282,7 +282,7 @@ class ProbeSession:
         if time.monotonic() >= self.deadline:
             raise ProbeStopped(f"the probe's time budget of {self.limits.max_seconds:g}s ran out")
         if self._count >= self.limits.max_requests:
-            raise ProbeStopped(f"the budget of {self.limits.max_requests} requests per table "
+            raise ProbeStopped(f"the budget of {self.limits.max_requests} request(s) per table "
                                "ran out")
         self._count += 1
 
@@ -564,8 +564,8 @@ def _probe(session: ProbeSession, table: TablePlan, declared: list[str], doc_aut
     first = session.get(url, params)
     evidence.exchanges.append(first)
     use = AuthUse()
-    if first.status in (401, 403):
-        challenge = parse_challenge(first)
+    challenge = parse_challenge(first) if first.status in (401, 403) else None
+    if first.status == 401 or challenge is not None:
         header = next((v for k, v in first.headers.items() if k.lower() == "www-authenticate"),
                       "")
         evidence.challenge = header or None
@@ -591,7 +591,9 @@ def _probe(session: ProbeSession, table: TablePlan, declared: list[str], doc_aut
         evidence.notes["auth"] = (f"GET {table.path} without credentials answered "
                                   f"{first.status}: the table needs no credential")
     if not 200 <= first.status < 300:
-        raise ProbeStopped(f"GET {table.path} answered {first.status}: the server refuses")
+        why = {403: "the server refuses", 404: "the server has no such endpoint",
+               405: "the server does not allow GET here"}.get(first.status, "an error")
+        raise ProbeStopped(f"GET {table.path} answered {first.status}: {why}")
     evidence.rate_limits.update(rate_limit_headers(first.headers))
     path, records = find_records(first.body, table.records_path, table.name)
     if path is None:
@@ -599,7 +601,8 @@ def _probe(session: ProbeSession, table: TablePlan, declared: list[str], doc_aut
     evidence.records_path = path
     evidence.records = list(records)
     where = ".".join(path) + "[]" if path else "the body (a JSON array)"
-    evidence.notes["records"] = f"GET {first.url} → {first.status}, {len(records)} records at {where}"
+    evidence.notes["records"] = (f"GET {first.url} → {first.status}, {len(records)} records "
+                                 f"at {where}")
     _pagination(session, table, declared, url, params, use, first, evidence)
     named = body_keys(first.body)
     evidence.keys = find_keys(evidence.records, table.name, named[:1] or table.primary_keys)

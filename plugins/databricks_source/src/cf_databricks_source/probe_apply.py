@@ -211,9 +211,9 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
         ingestion = "snapshot" if keys else "append"
     if cursor != table.cursor_field:
         conflict("cursor_field", table.cursor_field or "no cursor", cursor or "no cursor")
-    if incremental != table.incremental and incremental and table.incremental:
-        if incremental.since_param != table.incremental.since_param:
-            conflict("incremental", table.incremental.since_param, incremental.since_param)
+    if incremental and table.incremental and \
+            incremental.since_param != table.incremental.since_param:
+        conflict("incremental", table.incremental.since_param, incremental.since_param)
     if ingestion == "append" and keys and not cursor:
         ingestion = "snapshot"
     deletes = table.deletes

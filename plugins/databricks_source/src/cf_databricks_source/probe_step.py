@@ -240,8 +240,6 @@ def research_live(ctx: StepContext, doc: Path, plan: ConnectorPlan | None,
     with ctx.reporter.progress("probing the live API", total=len(plan.tables)) as progress:
         probed, report = probe_plan(plan, declared_params(document), limits, credentials,
                                     progress)
-    for message in report.messages:
-        ctx.reporter.warn(message)
     if failure is not None and not report.ran:
         raise failure
     return probed, report.summary()
