@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from connector_factory.agent import ExtraTool
 from connector_factory.errors import InputError
 from connector_factory.models import StepContext
 
@@ -243,3 +244,78 @@ def research_live(ctx: StepContext, doc: Path, plan: ConnectorPlan | None,
     if failure is not None and not report.ran:
         raise failure
     return probed, report.summary()
+
+
+#: Tables the researcher agent may probe in one research step.
+AGENT_MAX_TABLES = 10
+
+
+def probe_agent_tool(ctx: StepContext) -> ExtraTool | None:
+    """The ``probe_api`` tool for the researcher agent: the same bounded probe of one list
+    endpoint, returning the live evidence as JSON. ``None`` when probing is off (``offline`` or
+    ``probe false``). The first call fixes the origin (``--base-url`` when given); every call
+    shares the time budget; at most :data:`AGENT_MAX_TABLES` endpoints are probed."""
+    if flag(ctx.inputs.get("offline")) or flag(ctx.inputs.get("probe")) is False:
+        return None
+    limits = limits_from(ctx.inputs)
+    credentials = credentials_for(ctx)
+    sessions: list[ProbeSession] = []
+    probed: list[str] = []
+
+    def run(args: dict[str, Any]) -> str:
+        path = args.get("path")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError("argument 'path' (an endpoint path starting with /) is required")
+        base_url = str(ctx.inputs.get("base_url") or args.get("base_url") or "")
+        if not sessions:
+            try:
+                sessions.append(ProbeSession(base_url, limits, credentials))
+            except ProbeStopped as exc:
+                raise ValueError(f"probe not run: {exc}") from None
+        session = sessions[0]
+        if base_url and base_url.rstrip("/") != session.base_url:
+            raise ValueError(f"the probe stays on {session.base_url}; pass that base_url")
+        if len(probed) >= AGENT_MAX_TABLES:
+            raise ValueError(f"the probe's limit of {AGENT_MAX_TABLES} endpoints is reached")
+        probed.append(path)
+        query = args.get("query") if isinstance(args.get("query"), dict) else {}
+        table = TablePlan(name=_table_name(path), path=path, ingestion_type="append",
+                          query={str(k): str(v) for k, v in (query or {}).items()})
+        params = [str(p) for p in args.get("query_params") or [] if isinstance(p, str)]
+        evidence = probe_table(session, table, params, AuthUse())
+        return json.dumps(evidence_summary(evidence), indent=1, default=str)
+
+    return ExtraTool(
+        name="probe_api",
+        description=(
+            "Check one list endpoint against the live API with a few read-only GETs (small "
+            "pages, at most "
+            f"{limits.max_requests} requests, the base URL's origin only): which auth scheme a "
+            "401 asks for, where the records are, their fields and types, the primary key, "
+            "the pagination (verified on page 2), a time cursor and whether a since-style "
+            "parameter filters on it, rate-limit headers. Prefer its answers to the prose."),
+        input_schema={"type": "object", "properties": {
+            "path": {"type": "string", "description": "endpoint path, e.g. /widgets"},
+            "base_url": {"type": "string", "description": "the API base URL (first call)"},
+            "query_params": {"type": "array", "items": {"type": "string"},
+                             "description": "query parameters the docs list for it"},
+            "query": {"type": "object", "description": "fixed query parameters to send"}},
+            "required": ["path"]},
+        run=run)
+
+
+def evidence_summary(evidence: TableEvidence) -> dict[str, Any]:
+    """The evidence of one probe as plain data for the agent (no credentials, two samples)."""
+    from cf_databricks_source.probe_apply import sample_schema
+
+    return {
+        "requests": evidence.requests, "stopped": evidence.stopped,
+        "needs_credential": evidence.needs_credential,
+        "auth": vars(evidence.auth) if evidence.auth else None,
+        "records_path": evidence.records_path,
+        "fields": (sample_schema(evidence.records).get("properties") or {}),
+        "primary_keys": evidence.keys, "cursor_field": evidence.cursor,
+        "incremental": evidence.since or None, "pagination": evidence.pagination or None,
+        "tombstone": evidence.tombstone, "rate_limits": evidence.rate_limits,
+        "evidence": evidence.notes, "samples": evidence.records[:2],
+    }
