@@ -32,29 +32,35 @@ from urllib3.util.retry import Retry
 
 from cf_databricks_source.connector_plan import TablePlan
 from cf_databricks_source.openapi_research import (
-    CREATED_NAMES,
     DIRECTION_NAMES,
-    NEXT_URL_NAMES,
     PAGE_NAMES,
-    PK_NAMES,
-    RECORD_ARRAY_NAMES,
     SINCE_NAMES,
     SIZE_NAMES,
     SORT_NAMES,
-    TOKEN_BODY_NAMES,
     TOKEN_PARAM_NAMES,
-    UPDATED_NAMES,
-    WRAPPER_NAMES,
+)
+from cf_databricks_source.probe_findings import (
+    AuthUse,
+    Exchange,
+    body_keys,
+    body_next,
+    cursor_order,
+    declared_name,
+    find_cursor,
+    find_keys,
+    find_records,
+    find_tombstone,
+    link_next,
+    next_headers,
+    parse_challenge,
+    query_of,
+    rate_limit_headers,
+    total_fields,
 )
 
-#: Field names that mark a record as deleted (a tombstone).
-TOMBSTONE_NAMES = ("deleted", "is_deleted", "isdeleted", "_deleted", "deleted_at", "deletedat",
-                   "removed", "is_removed", "tombstone", "_destroy", "archived", "is_archived")
-#: Body fields that count the collection (``X-Total-Count`` is the header form).
-TOTAL_NAMES = ("total", "total_count", "totalcount", "count", "total_results", "totalresults",
-               "total_items", "totalitems", "filtered_table_rows_count", "totalsize", "size")
-#: Records needed before the first unique field counts as the key without a key-like name.
-MIN_UNIQUE_SAMPLES = 10
+__all__ = ["AuthUse", "Credentials", "Exchange", "ProbeLimits", "ProbeSession", "ProbeStopped",
+           "TableEvidence", "probe_table", "strip_secrets"]
+
 #: Query/header names that hold secrets; their values are replaced by ``***`` in evidence.
 SECRET_NAME = re.compile(r"token|key|secret|password|passwd|signature|auth|session|sig\b",
                          re.IGNORECASE)
@@ -115,33 +121,6 @@ class Credentials:
         """Whether credentials for ``scheme`` (``basic``, ``bearer``, ``api_key``) are known."""
         return {"basic": bool(self.username and self.password), "bearer": bool(self.token),
                 "api_key": bool(self.api_key)}.get(scheme, scheme == "none")
-
-
-@dataclass(frozen=True)
-class AuthUse:
-    """How to authenticate one request: the scheme and its placement."""
-
-    type: str = "none"
-    header: str = "Authorization"
-    scheme: str = "Bearer"
-    location: str = "header"
-    key_name: str = ""
-
-
-@dataclass
-class Exchange:
-    """One request and its response, with secrets removed.
-
-    ``url`` is the request URL with its query (secret values masked); ``headers`` the response
-    headers; ``body`` the decoded JSON (``None`` when not JSON); ``at`` the UTC time (ISO 8601).
-    """
-
-    url: str
-    status: int
-    headers: dict[str, str]
-    body: Any
-    at: str
-    authenticated: bool = False
 
 
 @dataclass
@@ -309,224 +288,6 @@ def _json(response: requests.Response) -> Any:
         return None
 
 
-# -- analysis (pure functions over what came back) ---------------------------------------------
-
-
-def parse_challenge(exchange: Exchange) -> AuthUse | None:
-    """The scheme a 401/403 asks for: ``WWW-Authenticate`` (Basic, Bearer, realm) or an error
-    body naming an API key (``X-API-Key`` header, ``api_key`` parameter); ``None`` if unclear."""
-    header = next((v for k, v in exchange.headers.items() if k.lower() == "www-authenticate"),
-                  "")
-    word = header.split(" ", 1)[0].strip().lower()
-    if word == "basic":
-        return AuthUse(type="basic")
-    if word in ("bearer", "token"):
-        return AuthUse(type="bearer", scheme=header.split(" ", 1)[0].strip())
-    text = repr(exchange.body).lower() if exchange.body is not None else ""
-    if re.search(r"api[ _-]?key|apikey", text) or re.search(r"apikey|api-key", header.lower()):
-        name = re.search(r"(x-[a-z0-9-]*api[-_]?key|api[-_]?key)", text)
-        key_name = name.group(1) if name else "X-API-Key"
-        location = "query" if key_name.replace("-", "_") in ("api_key", "apikey") else "header"
-        return AuthUse(type="api_key", location=location, key_name=key_name)
-    return None
-
-
-def find_records(body: Any, hint: list[str], table: str) -> tuple[list[str] | None,
-                                                                   list[dict[str, Any]]]:
-    """``(records_path, records)``: where the list of record objects is in ``body``. ``hint``
-    (the document's path) is tried first; then the body itself, then an array of objects at
-    the top level (named like ``data``/``items``/``rows`` or after the table), then one level
-    under ``data``/``result``. ``(None, [])`` when no list of objects is found."""
-    def at(path: list[str]) -> Any:
-        node = body
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node
-
-    def objects(node: Any) -> bool:
-        return isinstance(node, list) and all(isinstance(r, dict) for r in node)
-
-    tried: list[list[str]] = [hint, []]
-    if isinstance(body, dict):
-        arrays = [k for k, v in body.items() if isinstance(v, list) and v and objects(v)]
-        last = table.split("_")[-1]
-        arrays.sort(key=lambda k: (k.lower() not in RECORD_ARRAY_NAMES
-                                   and k.lower() not in (table, last), k))
-        tried += [[k] for k in arrays]
-        for outer in ("data", "result", "response"):
-            inner = body.get(outer)
-            if isinstance(inner, dict):
-                tried += [[outer, k] for k, v in inner.items() if objects(v) and v]
-    for path in tried:
-        node = at(path)
-        if objects(node) and (node or path == hint):
-            return path, list(node)
-    return None, []
-
-
-def is_time(value: Any) -> bool:
-    """Whether ``value`` is ISO 8601 date or date-time text."""
-    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
-        return False
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def find_keys(records: list[dict[str, Any]], table: str, preferred: list[str]) -> list[str]:
-    """Fields present in every record with scalar values unique across them: ``preferred`` (the
-    document's key, or the key fields the response itself names) when it qualifies, else the
-    first of ``id``, ``<singular>_id`` and the usual key names, else any field ending in
-    ``id``, else (with at least :data:`MIN_UNIQUE_SAMPLES` records) the first field in record
-    order that qualifies. ``[]`` with fewer than two records."""
-    if len(records) < 2:
-        return []
-
-    def unique(name: str) -> bool:
-        values = [r.get(name) for r in records]
-        return (all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)
-                and len(set(values)) == len(values))
-
-    names = {k.lower(): k for k in records[0]}
-    singular = table.split("_")[-1].rstrip("s")
-    order = [*(p.lower() for p in preferred), "id", f"{singular}_id", f"{singular}id",
-             f"{table}_id", *PK_NAMES[1:]]
-    order += sorted(n for n in names if n.endswith("id"))
-    if len(records) >= MIN_UNIQUE_SAMPLES:
-        order += list(names)
-    for candidate in order:
-        if candidate in names and unique(names[candidate]):
-            return [names[candidate]]
-    return []
-
-
-def body_keys(body: Any) -> list[str]:
-    """Key fields the response names itself (``primary_keys``/``primary_key``/``key_fields`` in
-    the envelope, as Datasette sends), ``[]`` when it names none."""
-    if not isinstance(body, dict):
-        return []
-    for name in ("primary_keys", "primary_key", "primarykeys", "key_fields", "keys"):
-        value = body.get(name)
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return list(value)
-    return []
-
-
-def find_cursor(records: list[dict[str, Any]], keys: list[str]) -> tuple[str | None, str | None]:
-    """``(field, kind)``: a time field present in every record (updated-style names first, then
-    created-style, then any), else ``(None, None)``; ``kind`` is ``time``. The key, when it is an
-    integer, is offered as a ``monotonic`` cursor only by :func:`probe_table` after a filter check.
-    """
-    if not records:
-        return None, None
-    names = {k.lower(): k for k in records[0]}
-    times = [k for k in names if all(is_time(r.get(names[k])) for r in records)]
-    for group in (UPDATED_NAMES, CREATED_NAMES):
-        for candidate in group:
-            if candidate in times:
-                return names[candidate], "time"
-    if times:
-        return names[sorted(times)[0]], "time"
-    return None, None
-
-
-def find_tombstone(records: list[dict[str, Any]]) -> tuple[str, list[Any]] | None:
-    """A field marking deleted records (``deleted``, ``is_deleted``, ``deleted_at`` …) with the
-    values that mean deleted (``[True]`` for a flag, ``[]`` = any non-null for a timestamp)."""
-    if not records:
-        return None
-    names = {k.lower(): k for r in records for k in r}
-    for candidate in TOMBSTONE_NAMES:
-        if candidate in names:
-            values = [r.get(names[candidate]) for r in records]
-            if all(isinstance(v, bool) or v is None for v in values):
-                return names[candidate], [True]
-            if all(v is None or is_time(v) for v in values):
-                return names[candidate], []
-    return None
-
-
-def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The rate-limit headers of a response (``X-RateLimit-*``, ``RateLimit-*``,
-    ``Retry-After``)."""
-    return {k: v for k, v in headers.items()
-            if re.match(r"(x-)?ratelimit|retry-after", k.lower())}
-
-
-def _total(exchange: Exchange) -> tuple[str | None, list[str]]:
-    header = next((k for k in exchange.headers
-                   if k.lower() in ("x-total-count", "x-total", "total-count", "x-total-results")),
-                  None)
-    if isinstance(exchange.body, dict):
-        for key, value in exchange.body.items():
-            if key.lower() in TOTAL_NAMES and isinstance(value, int) and not isinstance(
-                    value, bool):
-                return header, [key]
-    return header, []
-
-
-def _body_next(body: Any) -> tuple[list[str], Any, list[str], Any]:
-    """``(url_path, url, token_path, token)`` of a next-page URL and a next-page token in the
-    body (top level or one level under a wrapper such as ``meta``/``pagination``)."""
-    url_path: list[str] = []
-    url: Any = None
-    token_path: list[str] = []
-    token: Any = None
-    scopes: list[tuple[list[str], Any]] = [([], body)]
-    if isinstance(body, dict):
-        scopes += [([k], v) for k, v in body.items()
-                   if k.lower() in WRAPPER_NAMES and isinstance(v, dict)]
-    for prefix, scope in scopes:
-        if not isinstance(scope, dict):
-            continue
-        for key, value in scope.items():
-            low = key.lower()
-            if isinstance(value, str) and (value.startswith(("http://", "https://", "/", "?"))):
-                if low in NEXT_URL_NAMES and not url_path:
-                    url_path, url = [*prefix, key], value
-            elif isinstance(value, (str, int)) and not isinstance(value, bool) and (
-                    low in TOKEN_BODY_NAMES or low == "next") and not token_path:
-                token_path, token = [*prefix, key], value
-    return url_path, url, token_path, token
-
-
-def _next_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items()
-            if k.lower() != "link" and re.search(r"next|cursor", k, re.IGNORECASE)}
-
-
-def _query(url: str) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-
-
-def _link_next(exchange: Exchange) -> str | None:
-    link = next((v for k, v in exchange.headers.items() if k.lower() == "link"), "")
-    for part in link.split(","):
-        match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
-        if match and re.search(r'rel="?next"?', match.group(2)):
-            return match.group(1)
-    return None
-
-
-def _order(value: str) -> tuple[float, str]:
-    """A sort key for cursor values: the time for ISO 8601 text, else the text itself."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return (0.0, value)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return (moment.timestamp(), "")
-
-
-def _declared(params: Iterable[str], names: Iterable[str]) -> str | None:
-    lowered = {p.lower(): p for p in params}
-    return next((lowered[n] for n in names if n in lowered), None)
-
-
 # -- the probe of one table --------------------------------------------------------------------
 
 
@@ -548,10 +309,10 @@ def probe_table(session: ProbeSession, table: TablePlan, declared: Iterable[str]
 def _first_params(table: TablePlan, declared: list[str], page_size: int) -> dict[str, Any]:
     params: dict[str, Any] = dict(table.query)
     pagination = table.pagination
-    size = pagination.size_param or _declared(declared, SIZE_NAMES)
+    size = pagination.size_param or declared_name(declared, SIZE_NAMES)
     if size:
         params[size] = page_size
-    page = pagination.page_param or _declared(declared, PAGE_NAMES)
+    page = pagination.page_param or declared_name(declared, PAGE_NAMES)
     if page and pagination.style in ("page", "link_header", "none"):
         params[page] = pagination.start_page
     return params
@@ -627,10 +388,10 @@ def _pagination(session: ProbeSession, table: TablePlan, declared: list[str], ur
                 evidence: TableEvidence) -> None:
     found: dict[str, Any] = {}
     signals: list[str] = []
-    total_header, total_path = _total(first)
-    link = _link_next(first)
-    url_path, next_url, token_path, token = _body_next(first.body)
-    headers = _next_headers(first.headers)
+    total_header, total_path = total_fields(first)
+    link = link_next(first)
+    url_path, next_url, token_path, token = body_next(first.body)
+    headers = next_headers(first.headers)
     if link:
         signals.append(f"Link rel=next {strip_secrets(link, session.secrets())}")
     if next_url:
@@ -640,12 +401,12 @@ def _pagination(session: ProbeSession, table: TablePlan, declared: list[str], ur
     signals += [f"header {k}" for k in headers]
     given = {k: str(v) for k, v in params.items()}
     size = next((k for k, v in given.items() if k in (table.pagination.size_param,
-                 _declared(declared, SIZE_NAMES)) and k), None)
-    next_query = _query(link or (next_url if isinstance(next_url, str) else "") or "")
+                 declared_name(declared, SIZE_NAMES)) and k), None)
+    next_query = query_of(link or (next_url if isinstance(next_url, str) else "") or "")
     token_param = None
     if token is not None:
         token_param = next((k for k, v in next_query.items() if v == str(token)), None) or \
-            _declared(declared, TOKEN_PARAM_NAMES)
+            declared_name(declared, TOKEN_PARAM_NAMES)
     if token is not None and token_param:
         found = {"style": "next_token", "token_param": token_param, "token_path": token_path}
     elif link:
@@ -660,7 +421,7 @@ def _pagination(session: ProbeSession, table: TablePlan, declared: list[str], ur
         found = {"style": "next_url", "next_path": url_path}
     elif headers:
         name = next(iter(headers))
-        param = _declared(declared, TOKEN_PARAM_NAMES)
+        param = declared_name(declared, TOKEN_PARAM_NAMES)
         if param:
             found = {"style": "next_token", "token_header": name, "token_param": param}
     if size:
@@ -711,7 +472,7 @@ def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: st
     parameters first, then ``<cursor>_gte`` / ``<cursor>__gte``) and keep the first that
     returns only records at or after it."""
     values = sorted({str(r.get(cursor)) for r in page1 if r.get(cursor) is not None},
-                    key=_order)
+                    key=cursor_order)
     if len(values) < 2:
         evidence.notes["cursor_field"] = (f"{cursor} is a time in every record, but page 1 has "
                                           "fewer than 2 distinct values: filter not checked")
@@ -722,18 +483,18 @@ def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: st
              f"{c}_after", f"{c}_from", f"{c}.gte", *SINCE_NAMES]
     candidates = [p for n in names for p in declared if p.lower() == n]
     guesses = [g for g in (f"{cursor}_gte", f"{cursor}__gte") if g not in candidates]
-    sort_param = _declared(declared, SORT_NAMES)
-    direction = _declared(declared, DIRECTION_NAMES)
+    sort_param = declared_name(declared, SORT_NAMES)
+    direction = declared_name(declared, DIRECTION_NAMES)
     sort = ({sort_param: cursor} if sort_param else {}) | (
         {direction: "asc"} if sort_param and direction else {})
     base = {k: v for k, v in params.items()
-            if k not in (table.pagination.page_param, _declared(declared, PAGE_NAMES))}
+            if k not in (table.pagination.page_param, declared_name(declared, PAGE_NAMES))}
     for name in [*dict.fromkeys(candidates), *guesses][:3]:
         answer = session.get(url, {**base, **sort, name: median}, use)
         evidence.exchanges.append(answer)
         _, got = find_records(answer.body, evidence.records_path or [], table.name)
-        keys = [_order(str(r.get(cursor))) for r in got]
-        below = [k for k in keys if k < _order(median)]
+        keys = [cursor_order(str(r.get(cursor))) for r in got]
+        below = [k for k in keys if k < cursor_order(median)]
         if 200 <= answer.status < 300 and got and not below:
             ascending = keys == sorted(keys)
             evidence.since = {"param": name, "value": median, "filters": True,

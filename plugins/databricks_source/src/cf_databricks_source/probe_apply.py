@@ -24,7 +24,8 @@ from cf_databricks_source.connector_plan import (
     TablePlan,
 )
 from cf_databricks_source.openapi_research import UPDATED_NAMES
-from cf_databricks_source.probe import TableEvidence, is_time
+from cf_databricks_source.probe import TableEvidence
+from cf_databricks_source.probe_findings import is_time
 
 #: Marker on a schema property the sampled records never carried.
 UNSEEN = "x-cf-unseen"
@@ -41,7 +42,8 @@ def sample_schema(records: list[dict[str, Any]]) -> dict[str, Any]:
     schema = builder.to_schema()
     schema.pop("$schema", None)
     _formats(schema, records)
-    return _clean(schema)
+    cleaned: dict[str, Any] = _clean(schema)
+    return cleaned
 
 
 def _clean(node: Any) -> Any:
@@ -116,8 +118,8 @@ def _auth_of(evidence: list[TableEvidence]) -> tuple[Auth | None, str]:
     if challenged:
         use = challenged[0].auth
         assert use is not None
-        auth = Auth(type=use.type, scheme=use.scheme, header=use.header,  # type: ignore[arg-type]
-                    location=use.location, key_name=use.key_name)  # type: ignore[arg-type]
+        auth = Auth(type=use.type, scheme=use.scheme, header=use.header,
+                    location=use.location, key_name=use.key_name)
         return auth, (f"live: {challenged[0].notes.get('auth', '')}; "
                       f"{len(challenged)} of {len(evidence)} probed tables need it")
     open_ = [e for e in evidence if e.needs_credential is False]

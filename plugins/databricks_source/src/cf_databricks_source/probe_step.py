@@ -141,7 +141,7 @@ def skeleton_plan(document: OpenAPIDocument, source: str, name: str,
         found.append(TablePlan(
             name=table, path=op.path, ingestion_type="append",
             operation_id=str(op.op.get("operationId") or "") or None,
-            schema={"type": "object"},
+            schema_={"type": "object"},
             evidence={"endpoint": f"paths.{op.path}.get",
                       "records": "the document describes no list response: left to the probe"},
             reason="a GET path of the document"))
