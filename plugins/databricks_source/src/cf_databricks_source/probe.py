@@ -171,7 +171,7 @@ def strip_secrets(url: str, secrets: Iterable[str] = ()) -> str:
     query = [(k, "***" if SECRET_NAME.search(k) or v in values else v)
              for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/:,"),
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/:,*"),
                        parts.fragment))
 
 
@@ -377,7 +377,9 @@ def _probe(session: ProbeSession, table: TablePlan, declared: list[str], doc_aut
     cursor, kind = find_cursor(evidence.records, evidence.keys)
     evidence.cursor, evidence.cursor_kind = cursor, kind
     if cursor is not None:
-        _since(session, table, declared, url, params, use, records, cursor, evidence)
+        _since(session, table, declared, url, params, use, records, cursor, kind, evidence)
+        if not evidence.since and kind == "monotonic":
+            evidence.cursor = evidence.cursor_kind = None
     if evidence.rate_limits:
         evidence.notes["rate_limits"] = ", ".join(f"{k}: {v}"
                                                   for k, v in evidence.rate_limits.items())
@@ -467,14 +469,14 @@ def _second_page(session: ProbeSession, url: str, params: dict[str, Any], use: A
 
 def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: str,
            params: dict[str, Any], use: AuthUse, page1: list[dict[str, Any]], cursor: str,
-           evidence: TableEvidence) -> None:
+           kind: str | None, evidence: TableEvidence) -> None:
     """Ask with the median cursor value of page 1 through each since-style candidate (declared
     parameters first, then ``<cursor>_gte`` / ``<cursor>__gte``) and keep the first that
     returns only records at or after it."""
     values = sorted({str(r.get(cursor)) for r in page1 if r.get(cursor) is not None},
                     key=cursor_order)
     if len(values) < 2:
-        evidence.notes["cursor_field"] = (f"{cursor} is a time in every record, but page 1 has "
+        evidence.notes["cursor_field"] = (f"{cursor} ({kind}) is in every record, but page 1 has "
                                           "fewer than 2 distinct values: filter not checked")
         return
     median = values[len(values) // 2]  # the upper median: at least one value is below it
@@ -501,7 +503,9 @@ def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: st
                               "declared": name in candidates,
                               "sort_params": sort if sort and ascending else {},
                               "sorted": ascending}
-            evidence.notes["cursor_field"] = (f"{cursor} is a time in every sampled record")
+            evidence.notes["cursor_field"] = (
+                f"{cursor} is {'a time' if kind == 'time' else 'an increasing integer'} in every "
+                "sampled record")
             evidence.notes["incremental"] = (
                 f"{name}={median} (the median of page 1) returned {len(got)} records, none "
                 f"earlier" + (f"; sorted by {sort}: ascending" if sort and ascending else
@@ -511,5 +515,5 @@ def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: st
         evidence.notes["incremental"] += (
             f"{name}={median} → {answer.status}, {len(got)} records, {len(below)} earlier "
             "(does not filter); ")
-    evidence.notes["cursor_field"] = (f"{cursor} is a time in every sampled record; no "
+    evidence.notes["cursor_field"] = (f"{cursor} ({kind}) is in every sampled record; no "
                                       "since-style parameter filters on it")

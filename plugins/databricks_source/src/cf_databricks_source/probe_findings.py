@@ -170,9 +170,9 @@ def body_keys(body: Any) -> list[str]:
 
 def find_cursor(records: list[dict[str, Any]], keys: list[str]) -> tuple[str | None, str | None]:
     """``(field, kind)``: a time field present in every record (updated-style names first, then
-    created-style, then any), else ``(None, None)``; ``kind`` is ``time``. The key, when it is an
-    integer, is offered as a ``monotonic`` cursor only by :func:`probe_table` after a filter check.
-    """
+    created-style, then any) with kind ``time``; else the key when its values are integers, as
+    a ``monotonic`` cursor (ids that only grow; :mod:`.probe` keeps it only when a since-style
+    parameter is shown to filter on it); else ``(None, None)``."""
     if not records:
         return None, None
     names = {k.lower(): k for k in records[0]}
@@ -183,6 +183,9 @@ def find_cursor(records: list[dict[str, Any]], keys: list[str]) -> tuple[str | N
                 return names[candidate], "time"
     if times:
         return names[sorted(times)[0]], "time"
+    if keys and all(isinstance(r.get(keys[0]), int) and not isinstance(r.get(keys[0]), bool)
+                    for r in records):
+        return keys[0], "monotonic"
     return None, None
 
 
@@ -265,7 +268,10 @@ def link_next(exchange: Exchange) -> str | None:
 
 
 def cursor_order(value: str) -> tuple[float, str]:
-    """A sort key for cursor values: the time for ISO 8601 text, else the text itself."""
+    """A sort key for cursor values: the number for integer text, the time for ISO 8601 text,
+    else the text itself."""
+    if value.lstrip("-").isdigit():
+        return (float(value), "")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
