@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from connector_factory.models import StepContext
 
 from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
 from cf_databricks_source.probe import (
@@ -190,3 +191,29 @@ def provenance_text(plan: ConnectorPlan, recording: Recording) -> str:
               f"# at most {SAMPLE_SIZE} records per response, credentials stripped.\n")
     return header + yaml.safe_dump({"base_url": plan.base_url, "tables": recording.provenance},
                                    sort_keys=False, width=100)
+
+
+def record_corpus(ctx: StepContext, plan: ConnectorPlan) -> tuple[list[str], list[str]]:
+    """Record mode for the test gate (target input ``record``): record the live API, write the
+    simulator spec from the recordings (tables not recorded keep synthesised records) and
+    ``recorded.yaml``. Returns the summary lines and the files written."""
+    from cf_databricks_source.probe_step import credentials_for, limits_from
+    from cf_databricks_source.simulator_spec import simulator_files, spec_dir
+
+    limits = limits_from(ctx.inputs)
+    with ctx.reporter.progress("recording the live API", total=len(plan.tables)):
+        recording = record(plan, credentials_for(ctx), ProbeLimits(
+            max_requests=min(limits.max_requests, 6), max_seconds=limits.max_seconds))
+    if not recording.responses:
+        return recording.messages or ["record mode: nothing recorded"], []
+    writer = ctx.writer()
+    for path, text in simulator_files(plan, recording.responses).items():
+        writer.write(path, text)
+    writer.write(f"{spec_dir(plan.name)}/{PROVENANCE}", provenance_text(plan, recording))
+    outputs = writer.finish()
+    count = sum(s["records"] for sources in recording.provenance.values() for s in sources)
+    lines = [f"record mode: {count} live records from "
+             f"{sum(len(s) for s in recording.provenance.values())} responses of "
+             f"{len(recording.responses)} tables are the simulator corpus "
+             f"({spec_dir(plan.name)}/{PROVENANCE} says where each came from)"]
+    return lines + recording.messages, outputs
