@@ -11,7 +11,6 @@ import sqlite3
 from pathlib import Path
 
 import yaml
-
 from cf_databricks_source.record import SAMPLE_SIZE, scrub
 from cf_databricks_source.simulator_spec import spec_dir
 

@@ -187,6 +187,10 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
             notes.append(f"never in the samples (marked {UNSEEN}): {', '.join(unseen)}")
         if notes:
             evidence["live:schema"] = "; ".join(notes)
+        before = len(table.schema_.get("properties") or {})
+        if typed and (before == 0 or len(typed) > before):
+            conflict("schema", f"{before} typed fields",
+                     f"{len(schema['properties'])} fields, {len(typed)} typed from the samples")
         for clash in clashes:
             conflict(f"schema.{clash.split(':')[0]}", clash.split(": ", 1)[1].split(",")[0],
                      clash.split(", ", 1)[1])
@@ -213,9 +217,12 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
         ingestion = "snapshot" if keys else "append"
     if cursor != table.cursor_field:
         conflict("cursor_field", table.cursor_field or "no cursor", cursor or "no cursor")
-    if incremental and table.incremental and \
-            incremental.since_param != table.incremental.since_param:
-        conflict("incremental", table.incremental.since_param, incremental.since_param)
+    if incremental and (not table.incremental or
+                        incremental.since_param != table.incremental.since_param):
+        conflict("incremental", table.incremental.since_param if table.incremental else
+                 "no since-style filter", f"{incremental.since_param} filters on {cursor}")
+    elif table.incremental and not incremental:
+        conflict("incremental", table.incremental.since_param, "it does not filter")
     if ingestion == "append" and keys and not cursor:
         ingestion = "snapshot"
     deletes = table.deletes
