@@ -83,3 +83,12 @@ def test_schema_merge_types_free_form_fields_and_marks_unseen() -> None:
 def test_secrets_are_masked_in_urls() -> None:
     url = "https://u:p@api.example.com/x?api_key=abc&page=2&q=s3cret"
     assert strip_secrets(url, ["s3cret"]) == "https://api.example.com/x?api_key=***&page=2&q=***"
+
+
+def test_placeholders_are_filled_from_defaults_or_named() -> None:
+    from cf_databricks_source.probe_step import fill_placeholders
+
+    assert fill_placeholders("/repos/{owner}/{repo}/issues", {"owner": "octo"}) == (
+        "/repos/octo/{repo}/issues", "repo")
+    assert fill_placeholders("https://{dc}.api.example.com", {"dc": "us1"}) == (
+        "https://us1.api.example.com", None)

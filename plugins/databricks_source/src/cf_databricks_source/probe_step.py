@@ -157,6 +157,21 @@ def skeleton_plan(document: OpenAPIDocument, source: str, name: str,
                          tables=found[:10], stats={"candidates": 0})
 
 
+def fill_placeholders(template: str, values: dict[str, Any]) -> tuple[str, str | None]:
+    """``template`` with its ``{name}`` placeholders filled from ``values``, and the first
+    placeholder without a value (``None`` when all were filled)."""
+    missing: list[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in values and values[name] is not None:
+            return str(values[name])
+        missing.append(name)
+        return match.group(0)
+
+    return re.sub(r"\{([^{}]+)\}", fill, template), (missing[0] if missing else None)
+
+
 @dataclass
 class ProbeReport:
     """What the probe did: per-table evidence, conflicts, and one-line messages."""
@@ -183,8 +198,14 @@ def probe_plan(plan: ConnectorPlan, declared: dict[str, list[str]], limits: Prob
     """Probe every table of ``plan`` and apply the evidence. Never raises for the network:
     a probe that cannot run leaves the plan as it was with a one-line message."""
     report = ProbeReport()
+    defaults = {o.name: o.default for o in plan.connection_options if o.default}
+    base_url, missing = fill_placeholders(plan.base_url, defaults)
+    if missing:
+        report.messages.append(f"probe not run: the base URL needs {{{missing}}} (no default); "
+                               "pass --base-url; research used the document only")
+        return plan, report
     try:
-        session = ProbeSession(plan.base_url, limits, credentials)
+        session = ProbeSession(base_url, limits, credentials)
     except ProbeStopped as exc:
         report.messages.append(f"probe not run: {exc}; research used the document only")
         return plan, report
@@ -193,7 +214,14 @@ def probe_plan(plan: ConnectorPlan, declared: dict[str, list[str]], limits: Prob
     for table in plan.tables:
         if progress is not None:
             progress.update(f"probing GET {table.path}")
-        evidence = probe_table(session, table, declared.get(table.path, []), doc_auth)
+        values = defaults | {p.name: p.default for p in table.params if p.default}
+        path, missing = fill_placeholders(table.path, values)
+        if missing:
+            report.messages.append(f"probe of {table.name} skipped: path parameter {{{missing}}} "
+                                   "has no value yet; research used the document")
+            continue
+        evidence = probe_table(session, table.model_copy(update={"path": path}),
+                               declared.get(table.path, []), doc_auth)
         if progress is not None:
             progress.advance()
         if evidence.stopped and evidence.records_path is None:
