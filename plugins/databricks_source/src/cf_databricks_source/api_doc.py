@@ -55,6 +55,7 @@ def render_api_doc(plan: ConnectorPlan) -> str:
               f"{', '.join(t.primary_keys) or '—'} | {t.cursor_field or '—'} | "
               f"{t.pagination.style} |" for t in plan.tables]
     lines.append("")
+    lines += live_section(plan)
     for table in plan.tables:
         lines += _table_section(table)
     lines += _rejections(plan)
@@ -167,11 +168,50 @@ def _table_section(table: TablePlan) -> list[str]:
         lines.append(f"- Deletes: `GET {table.deletes_path}`")
     if table.reason:
         lines.append(f"- Chosen because: {table.reason}")
-    if table.evidence:
-        lines.append("- Evidence:")
-        lines += [f"  - {key}: {value}" for key, value in table.evidence.items()]
+    lines += evidence_lines(table.evidence)
     lines.append("")
     return lines
+
+
+def evidence_lines(evidence: dict[str, str]) -> list[str]:
+    """The ``- Evidence:`` list: each document decision followed by the live probe's
+    ``live:`` evidence for it and, where the live answer corrected the document, the
+    ``conflict:`` line; live findings the document had no entry for come last."""
+    if not evidence:
+        return []
+    lines = ["- Evidence:"]
+    plain = [k for k in evidence if not k.startswith(("live:", "conflict:"))]
+    live = [k.split(":", 1)[1] for k in evidence if k.startswith(("live:", "conflict:"))]
+    for key in [*plain, *(k for k in dict.fromkeys(live) if k not in plain)]:
+        if key in evidence:
+            lines.append(f"  - {key}: {evidence[key]}")
+        if f"live:{key}" in evidence:
+            lines.append(f"  - {key} (live): {evidence[f'live:{key}']}")
+        if f"conflict:{key}" in evidence:
+            lines.append(f"  - {key} (**corrected by the live API**): "
+                         f"{evidence[f'conflict:{key}']}")
+    return lines
+
+
+def live_section(plan: ConnectorPlan) -> list[str]:
+    """``## Checked against the live API``: every document decision the probe corrected (the
+    live answer is the one in the plan), or nothing when the plan was not probed."""
+    corrected = [(t.name, k.split(":", 1)[1], v) for t in plan.tables
+                 for k, v in t.evidence.items() if k.startswith("conflict:")]
+    auth_conflict = "conflict:" in plan.auth.evidence or "(conflict" in plan.auth.evidence
+    probed = [t.name for t in plan.tables
+              if any(k.startswith("live:") for k in t.evidence)]
+    if not probed and not auth_conflict:
+        return []
+    lines = ["## Checked against the live API", "",
+             f"{len(probed)} tables were probed with read-only GETs; where the server "
+             "contradicted the document, the live answer is in the plan below.", ""]
+    if auth_conflict:
+        lines.append(f"- auth: {plan.auth.evidence}")
+    lines += [f"- `{table}` {decision}: {text}" for table, decision, text in corrected]
+    if not corrected and not auth_conflict:
+        lines.append("- the live API confirmed every decision of the document")
+    return [*lines, ""]
 
 
 def parse_api_doc(text: str, where: str = "the api doc") -> ConnectorPlan:

@@ -128,11 +128,18 @@ def cf_research(ctx: StepContext) -> StepResult | None:
         from cf_databricks_source.llm_research import research_with_llm
 
         return research_with_llm(ctx)
+    from cf_databricks_source.probe_step import research_live
+
     began = time.monotonic()
+    doc = local_copy(ctx.inputs["doc"])
+    found: ConnectorPlan | None = None
+    failure: InputError | None = None
     with ctx.reporter.progress("reading the OpenAPI document"):
-        plan = research(local_copy(ctx.inputs["doc"]), ctx.name, tables=ctx.inputs.get("tables"))
-    if ctx.inputs.get("base_url"):
-        plan = plan.model_copy(update={"base_url": ctx.inputs["base_url"]})
+        try:
+            found = research(doc, ctx.name, tables=ctx.inputs.get("tables"))
+        except InputError as exc:
+            failure = exc
+    plan, probe_lines = research_live(ctx, doc, found, failure)
     writer = ctx.writer()
     writer.write(_layout(ctx).api_doc_file, render_api_doc(plan))
     elapsed = time.monotonic() - began
@@ -141,6 +148,7 @@ def cf_research(ctx: StepContext) -> StepResult | None:
              f"base URL {plan.base_url or '(none: pass --base-url)'}; auth {plan.auth.type}"]
     lines += [f"  {t.name}: GET {t.path} · {t.ingestion_type} · keys {t.primary_keys} · "
               f"cursor {t.cursor_field or '-'} · {t.pagination.style}" for t in plan.tables]
+    lines += probe_lines
     return _committed(ctx, StepResult(
         summary="\n".join(lines), outputs=writer.finish(),
         details={"tables": [t.name for t in plan.tables], "stats": plan.stats,
