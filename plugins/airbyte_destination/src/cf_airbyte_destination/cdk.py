@@ -90,7 +90,8 @@ VERSION_TABLE: tuple[CdkRange, ...] = (
                      "airbyte-cdk/bulk/changelog.md@111d9486 (0.1.84)"),
         )),
     CdkRange(
-        name="bulk-1.0", first="1.0.0", before="1.1.0", generated=True, symbols="symbols-1.0.yaml",
+        name="bulk-1.0", first="1.0.0", before="1.1.0", generated=True,
+        symbols="symbols-1.0.yaml",
         shapes=(
             ApiShape("TableName is io.airbyte.cdk.load.schema.model.TableName(namespace, name)",
                      _LOAD + "schema/model/TableName.kt@86832aab"),
@@ -116,7 +117,8 @@ VERSION_TABLE: tuple[CdkRange, ...] = (
                      "testTruncateRefresh, testAppendSchemaEvolution, testDedup",
                      _FIX + "write/BasicFunctionalityIntegrationTest.kt"),
             ApiShape("OutputRecord(rawId, extractedAt, loadedAt, generationId, data, "
-                     "airbyteMeta: OutputRecord.Meta?)", _FIX + "test/util/OutputRecord.kt@150c88fa"),
+                     "airbyteMeta: OutputRecord.Meta?)",
+                     _FIX + "test/util/OutputRecord.kt@150c88fa"),
         )),
 )
 

@@ -188,7 +188,7 @@ class _FileChecker:
             self.find(line, "bad-call", f"{simple}(…) needs {required} arguments, "
                       f"{positional + len(named)} given")
 
-    # -- declarations -----------------------------------------------------------------------------
+    # -- declarations -----------------------------------------------------------------------
     def check_declarations(self) -> None:
         for node in _walk(self.tree.root_node):
             if node.type in ("class_declaration", "object_declaration", "object_literal"):
@@ -264,7 +264,7 @@ class _FileChecker:
         for expected, generic in functions[name]:
             if len(expected) == len(types) and all(
                     e in generic or normalize_type(e) == t or e == t
-                    for e, t in zip(expected, types)):
+                    for e, t in zip(expected, types, strict=True)):
                 return
         if foreign:
             return
@@ -286,7 +286,7 @@ class _FileChecker:
             return
         self.report.overrides += 1
 
-    # -- calls and member references ----------------------------------------------------------------
+    # -- calls and member references --------------------------------------------------------
     def check_uses(self) -> None:
         for node in _walk(self.tree.root_node):
             if node.type == "call_expression":
@@ -298,7 +298,7 @@ class _FileChecker:
             elif node.type in ("navigation_expression", "user_type"):
                 idents = _children(node, "identifier")
                 head = node.children[0]
-                if head.type != "identifier" or len(idents) < 2 and node.type == "user_type":
+                if head.type != "identifier" or (len(idents) < 2 and node.type == "user_type"):
                     continue
                 fqn = self.resolve(_text(head))
                 if fqn is None:

@@ -136,7 +136,8 @@ def build_templates(profile: Profile) -> SqlTemplates:
         s["bulk_load"] = (
             "CREATE STAGE IF NOT EXISTS {namespace}.{stage}",
             "PUT {file_uri} @{namespace}.{stage} AUTO_COMPRESS = TRUE OVERWRITE = TRUE",
-            "COPY INTO {table} ({columns}) FROM @{namespace}.{stage} FILES = ({staged_file_literal}) "
+            "COPY INTO {table} ({columns}) FROM @{namespace}.{stage} "
+            "FILES = ({staged_file_literal}) "
             "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' NULL_IF = ('')) "
             "PURGE = TRUE",
         )
