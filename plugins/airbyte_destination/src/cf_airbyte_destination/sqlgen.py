@@ -436,7 +436,8 @@ class SqlGenerator:
     # -- loading -------------------------------------------------------------------------------
 
     def literal(self, value: Any) -> str:
-        """A Python value as a SQL literal (JSON text for dicts/lists, ISO text for times)."""
+        """A Python value as a SQL literal (JSON text for dicts/lists, ISO text for times;
+        NUL characters stripped where :meth:`sanitize` says)."""
         value = self.sanitize(value)
         if value is None:
             return "NULL"
@@ -470,7 +471,8 @@ class SqlGenerator:
         """
         keys = list(META_COLUMNS) + list(table.fields)
         groups = [self._frag("row", {"values": ", ".join(
-            self.literal(self._json_if_needed(table, k, r.get(k))) for k in keys)})
+            self.literal(self._json_if_needed(table, k, self.sanitize(r.get(k))))
+            for k in keys)})
                   for r in rows]
         values = self._table_values(table)
         values["columns"] = self._columns(table)
