@@ -30,9 +30,12 @@ def variant(tmp_path: Path, base: str, **changes: object) -> Path:
 
 
 @pytest.mark.parametrize("name", shipped_profile_names())
-def test_generated_kotlin_parses_and_embeds_the_sql(tmp_path: Path, name: str) -> None:
-    project, state = generate_project(tmp_path, shipped_profile_path(name), f"dest_{name}")
-    details = state.step("scaffold").details
+def test_generated_kotlin_parses_and_embeds_the_sql(shipped_projects: dict[str, Path],
+                                                    name: str) -> None:
+    from connector_factory.state import StateStore
+
+    project = shipped_projects[name]
+    details = StateStore(project).load().step("scaffold").details
     assert details["last_phase"] == 11
     kotlin = sorted(project.rglob("*.kt"))
     assert len(kotlin) >= 21

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from cf_airbyte_destination.profile import Profile, load_shipped_profile
 from cf_airbyte_destination.sqlgen import SqlGenerator, TableSpec
-from conftest import generate_project
 
 META = {"_airbyte_raw_id": "r1", "_airbyte_extracted_at": "2024-01-01T00:00:00+00:00",
         "_airbyte_meta": {}, "_airbyte_generation_id": 1}
@@ -68,8 +67,8 @@ def test_change_to_jsonb_uses_to_jsonb_not_cast(pg: Any) -> None:
         pg.run(cast)
     assert "invalid input syntax for type json" in info.value.stderr
     statements = gen.change_column(table, "note", "object")
-    assert statements == [f'ALTER TABLE "cf_jsonb"."t" ALTER COLUMN "note" TYPE jsonb '
-                          f'USING to_jsonb("note")']
+    assert statements == ['ALTER TABLE "cf_jsonb"."t" ALTER COLUMN "note" TYPE jsonb '
+                          'USING to_jsonb("note")']
     pg.run(statements)
     q = gen.names
     note = q.column("note")
@@ -110,7 +109,8 @@ def test_key_and_version_columns_are_not_null_when_the_profile_says_so(
     ex.run(gen.drop_namespace("cf_keys"))
 
 
-def test_clickhouse_dedupe_table_has_non_nullable_key_and_version(tmp_path: Path) -> None:
+def test_clickhouse_dedupe_table_has_non_nullable_key_and_version(
+        shipped_projects: dict[str, Path]) -> None:
     profile = load_shipped_profile("clickhouse")
     assert profile.upsert.key_columns_not_null
     gen = SqlGenerator(profile)
@@ -120,16 +120,10 @@ def test_clickhouse_dedupe_table_has_non_nullable_key_and_version(tmp_path: Path
     assert "`id` Int64," in create and "`seq` Int64," in create
     assert "`note` Nullable(String)" in create
     assert "ENGINE = ReplacingMergeTree(`seq`)" in create and "ORDER BY (`id`)" in create
-    project, _ = generate_project(tmp_path, Path(profile_path("clickhouse")), "dest_ch")
+    project = shipped_projects["clickhouse"]
     client = next(project.rglob("*AirbyteClient.kt")).read_text()
     assert "type.nullable && name !in keyColumns(stream, columnNameMapping)" in client
     assert "importType.primaryKey.map { it.first() } + importType.cursor.take(1)" in client
-
-
-def profile_path(name: str) -> str:
-    from cf_airbyte_destination.profile import shipped_profile_path
-
-    return str(shipped_profile_path(name))
 
 
 @pytest.mark.parametrize("executor", ["pg", "duck"])
@@ -146,14 +140,16 @@ def test_checker_writes_one_row_and_counts_it(executor: str,
     ex.run(gen.drop_namespace("cf_check"))
 
 
-def test_generated_checker_inserts_and_requires_a_count_of_one(tmp_path: Path) -> None:
-    project, _ = generate_project(tmp_path, Path(profile_path("postgres")), "dest_pg")
+def test_generated_checker_inserts_and_requires_a_count_of_one(
+        shipped_projects: dict[str, Path]) -> None:
+    project = shipped_projects["postgres"]
     checker = next(project.rglob("*Checker.kt")).read_text()
     assert "client.insertRows(table, columns, listOf(row))" in checker
     assert "require(count == 1L)" in checker and "count == 0L" not in checker
 
 
-def test_snowflake_stage_is_created_and_the_gz_file_is_loaded(tmp_path: Path) -> None:
+def test_snowflake_stage_is_created_and_the_gz_file_is_loaded(
+        shipped_projects: dict[str, Path]) -> None:
     gen = SqlGenerator(load_shipped_profile("snowflake"))
     table = TableSpec("ns", "T", {"id": "integer"})
     create, put, copy = gen.bulk_load(table, "/tmp/airbyte_x_1.csv", "airbyte_stage")
@@ -161,9 +157,9 @@ def test_snowflake_stage_is_created_and_the_gz_file_is_loaded(tmp_path: Path) ->
     assert put.startswith('PUT file:///tmp/airbyte_x_1.csv @"NS".airbyte_stage ')
     assert "AUTO_COMPRESS = TRUE" in put
     assert 'FROM @"NS".airbyte_stage FILES = (\'airbyte_x_1.csv.gz\')' in copy
-    project, _ = generate_project(tmp_path, Path(profile_path("snowflake")), "dest_sf")
+    project = shipped_projects["snowflake"]
     generator = next(project.rglob("*SqlGenerator.kt")).read_text()
     assert "\"staged_file_literal\" to naming.literal(file.substringAfterLast('/') + \".gz\")" \
         in generator
     buffer = next(project.rglob("*InsertBuffer.kt")).read_text()
-    assert 'Files.createTempFile("airbyte_dest_sf_", ".csv")' in buffer
+    assert 'Files.createTempFile("airbyte_dest_snowflake_", ".csv")' in buffer
