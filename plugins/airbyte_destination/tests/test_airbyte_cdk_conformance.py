@@ -139,3 +139,27 @@ class W : BasicFunctionalityIntegrationTest(configContents = "", dedupeBehavior 
         (6, "bad-call"), (7, "bad-call"), (8, "unknown-member")]
     assert "has no parameter dedupeBehavior" in report.findings[0].message
     assert "needs 9 arguments, 8 given" in report.findings[1].message
+
+
+def test_property_chains_on_cdk_values_are_followed_and_checked() -> None:
+    """``stream.importType`` and ``columnSchema.inputToFinalColumnNames`` do not exist in 1.0
+    (import type and columns live under ``stream.tableSchema``); a typo after ``!!`` is caught
+    too; the real chains pass."""
+    source = b"""package x
+import io.airbyte.cdk.load.command.DestinationStream
+import io.airbyte.cdk.load.command.Dedupe
+fun f(stream: DestinationStream) {
+    val a = stream.importType is Dedupe
+    val b = stream.tableSchema.columnSchema.inputToFinalColumnNames
+    val c = stream.tableSchema.tableNames.finalTableName!!.namespace
+    val d = stream.tableSchema.tableNames.finalTableName!!.nmespace
+    val e = stream.tableSchema.importType is Dedupe
+    val g = stream.tableSchema.columnSchema.rawToFinalColumnNames
+}
+"""
+    report = check_source("F.kt", source, SYMBOLS)
+    assert [(f.line, f.kind) for f in report.findings] == [
+        (5, "unknown-member"), (6, "unknown-member"), (8, "unknown-member")]
+    assert report.findings[0].message.startswith("DestinationStream has no member importType")
+    assert "ColumnSchema has no member inputToFinalColumnNames" in report.findings[1].message
+    assert "TableName has no member nmespace" in report.findings[2].message

@@ -11,7 +11,10 @@ against the symbol table of the pinned CDK line (:func:`cdk.symbol_table`):
 - every call of an imported CDK constructor (and every CDK supertype constructor invocation)
   passes no more positional arguments than it has parameters, only named arguments it declares,
   and at least its required count;
-- every ``X.member`` / ``X.Nested`` on an imported CDK symbol names one of its members.
+- every ``X.member`` / ``X.Nested`` on an imported CDK symbol names one of its members;
+- every property chain on a value declared with a CDK type whose members the table lists in
+  full (``properties`` as a mapping), e.g. ``stream.tableSchema.columnSchema.finalColumnSchema``,
+  names members that exist, step by step (``stream.importType`` — gone in 1.0 — is reported).
 
 A class that also extends a type outside the table (a JDK interface, the project's own class)
 is not checked for overrides the table cannot see (reported as ``unchecked``). ``toString``,
@@ -30,6 +33,8 @@ from cf_airbyte_destination.kotlin_check import parse_tree
 #: Package prefixes whose imports must be in the symbol table.
 CHECKED_PREFIXES = ("io.airbyte.cdk.", "io.airbyte.protocol.")
 _ANY_METHODS = frozenset({"toString", "equals", "hashCode"})
+#: Names valid on any value: kotlin.Any's methods, scope functions, data-class ``copy``.
+_ANY_MEMBERS = _ANY_METHODS | {"let", "also", "apply", "run", "takeIf", "takeUnless", "copy"}
 _QUALIFIER = re.compile(r"\b[a-z][A-Za-z0-9_]*\.")
 
 
@@ -122,6 +127,7 @@ class _FileChecker:
         self.rel, self.symbols, self.report = rel, symbols, report
         self.tree = parse_tree(source)
         self.imported: dict[str, str] = {}
+        self.by_simple = {fqn.rsplit(".", 1)[1]: fqn for fqn in symbols}
 
     def find(self, line: int, kind: str, message: str) -> None:
         self.report.findings.append(Finding(self.rel, line, kind, message))
@@ -311,6 +317,68 @@ class _FileChecker:
                     continue
                 self.check_member(fqn, _text(tail).strip("`"), _line(node))
 
+    # -- property chains on CDK-typed values ------------------------------------------------
+    def typed_names(self) -> dict[str, str]:
+        """Parameter/property name -> CDK type (fully qualified) for names declared with one
+        CDK type only in this file (a name declared with two types is left out)."""
+        seen: dict[str, set[str]] = {}
+        for node in _walk(self.tree.root_node):
+            if node.type not in ("parameter", "class_parameter", "variable_declaration"):
+                continue
+            type_node = next((c for c in node.children
+                              if c.type in ("user_type", "nullable_type")), None)
+            if type_node is None:
+                continue
+            user = type_node if type_node.type == "user_type" else _child(type_node, "user_type")
+            if user is None or len(_children(user, "identifier")) != 1 or \
+                    _child(user, "type_arguments") is not None:
+                continue
+            fqn = self.resolve(_identifier(user))
+            seen.setdefault(_identifier(node), set()).add(fqn or "")
+        return {name: next(iter(types)) for name, types in seen.items()
+                if len(types) == 1 and next(iter(types))}
+
+    def property_type(self, fqn: str, name: str) -> str | None:
+        props = self.symbols[fqn].get("properties")
+        if not isinstance(props, dict) or name not in props:
+            return None
+        text = str(props[name]).rstrip("?")
+        return self.by_simple.get(text) if text.isidentifier() else None
+
+    def check_chains(self) -> None:
+        typed = self.typed_names()
+        for node in _walk(self.tree.root_node):
+            if node.type != "navigation_expression" or node.children[0].type != "identifier":
+                continue
+            fqn = typed.get(_text(node.children[0]))
+            current: Any = node
+            while fqn is not None and current is not None and \
+                    current.type == "navigation_expression":
+                props = self.symbols[fqn].get("properties")
+                tail = current.children[-1]
+                if not isinstance(props, dict) or tail.type != "identifier":
+                    break
+                name = _text(tail).strip("`")
+                entry = self.symbols[fqn]
+                known = set(props) | set(entry.get("functions") or {}) | \
+                    set(entry.get("members", [])) | _ANY_MEMBERS
+                self.report.members += 1
+                if name not in known:
+                    listed = sorted(set(props) | set(entry.get("functions") or {}))
+                    self.find(_line(current), "unknown-member",
+                              f"{fqn.rsplit('.', 1)[1]} has no member {name} "
+                              f"(known: {', '.join(listed)})")
+                    break
+                fqn = self.property_type(fqn, name)
+                parent = current.parent
+                while parent is not None and parent.type in ("postfix_expression",
+                                                             "unary_expression"):
+                    parent = parent.parent  # `!!`
+                if parent is None or parent.type != "navigation_expression" or \
+                        parent.children[0].id not in (current.id, current.parent.id):
+                    break
+                current = parent
+
     def check_member(self, fqn: str, member: str, line: int) -> None:
         entries = self.ancestry(fqn)
         known: set[str] = set()
@@ -334,6 +402,7 @@ def check_source(rel: str, source: bytes, symbols: dict[str, Any],
     checker.check_imports()
     checker.check_declarations()
     checker.check_uses()
+    checker.check_chains()
     report.files += 1
     return report
 
