@@ -163,3 +163,25 @@ fun f(stream: DestinationStream) {
     assert report.findings[0].message.startswith("DestinationStream has no member importType")
     assert "ColumnSchema has no member inputToFinalColumnNames" in report.findings[1].message
     assert "TableName has no member nmespace" in report.findings[2].message
+
+
+def test_a_phase_whose_kotlin_does_not_conform_stops_at_its_static_checks(
+        shipped_projects: dict[str, Path], tmp_path: Path) -> None:
+    """The scaffold's per-phase static checks include conformance, so a phase never moves on
+    with a name the pinned CDK lacks."""
+    from cf_airbyte_destination.profile import load_profile
+    from cf_airbyte_destination.scaffold import static_checks
+
+    project = tmp_path / "dest_postgres"
+    shutil.copytree(shipped_projects["postgres"], project)
+    profile = load_profile(project / "destination_profile.yaml")
+    rel = edit(project, "DestPostgresBeanFactory.kt",
+               "io.airbyte.cdk.load.dataflow.config.model.AggregatePublishingConfig",
+               "io.airbyte.cdk.load.dataflow.config.AggregatePublishingConfig")
+    problems = static_checks(project, profile, 5, [rel], project)
+    assert len(problems) == 1 and problems[0].startswith(f"{rel}:")
+    assert "unknown-symbol: import io.airbyte.cdk.load.dataflow.config." \
+           "AggregatePublishingConfig is not in the CDK symbol table" in problems[0]
+    clean = tmp_path / "clean"
+    shutil.copytree(shipped_projects["postgres"], clean)
+    assert static_checks(clean, profile, 5, [rel], clean) == []

@@ -3,8 +3,9 @@
 For each phase 0–11 in order: an optional phase named in ``skip_phases`` is recorded as skipped;
 a phase blocked by an open question stops the run (``blocked``); otherwise the template is
 rendered with ``p = phase`` and the files whose first phase is ``<= phase`` are written. Then
-the phase's static checks run (every Kotlin file parses under tree-sitter, the Gradle files name
-the profile's CDK version, the phase's SQL parses in the profile's dialect) and its Gradle
+the phase's static checks run (every Kotlin file parses under tree-sitter and conforms to the
+pinned CDK's symbol table, the Gradle files name the profile's CDK version, the phase's SQL
+parses in the profile's dialect) and its Gradle
 checkpoint (:func:`~cf_airbyte_destination.gradle.run_checkpoint`). A failed check or checkpoint
 stops the run at that phase; a *blocked* checkpoint (no Gradle/JDK here) is recorded and the run
 goes on generating, but the phase is not counted as done.
@@ -133,10 +134,19 @@ def static_checks(connector_dir: Path, profile: Profile, phase: int, written: li
                   project_dir: Path) -> list[str]:
     """Problems found by the phase's static checks (empty: all passed)."""
     problems: list[str] = []
-    for rel in sorted(set(written)):
-        if rel.endswith(".kt"):
-            bad = check_kotlin_file(project_dir / rel)
-            problems += [f"{rel}: {p}" for p in bad[:3]]
+    kotlin = [rel for rel in sorted(set(written)) if rel.endswith(".kt")]
+    for rel in kotlin:
+        bad = check_kotlin_file(project_dir / rel)
+        problems += [f"{rel}: {p}" for p in bad[:3]]
+    if kotlin and not problems:  # names the pinned CDK lacks stop the phase (cdk_conformance)
+        from cf_airbyte_destination.cdk import range_for, symbol_table
+        from cf_airbyte_destination.cdk_conformance import check_tree
+
+        rng = range_for(profile.cdk_version)
+        if rng is not None and rng.symbols:
+            report = check_tree(project_dir, [project_dir / rel for rel in kotlin],
+                                symbol_table(rng.symbols)["symbols"])
+            problems += [str(f) for f in report.findings[:10]]
     props = connector_dir / "gradle.properties"
     if not re.search(rf"^cdkVersion={re.escape(profile.cdk_version)}\s*$",
                      props.read_text(encoding="utf-8"), re.M):
