@@ -77,7 +77,8 @@ class Report:
                 f"references checked; {self.count('unknown-symbol')} unknown symbols, "
                 f"{self.count('mismatched-override')} mismatched overrides, "
                 f"{self.count('bad-call')} bad calls, {self.count('unknown-member')} unknown "
-                f"members ({self.unchecked} overrides of non-CDK supertypes not checked)")
+                f"members ({self.unchecked} overrides of non-CDK types, e.g. JDK interfaces, "
+                "not checked)")
 
 
 def normalize_type(text: str) -> str:
@@ -217,7 +218,9 @@ class _FileChecker:
             cdk_supers.append(fqn)
             if invocation is not None:
                 self.check_args(fqn, _child(invocation, "value_arguments"), _line(spec))
-        if not cdk_supers:
+        members = self.override_members(node)
+        if not cdk_supers:  # e.g. an object : javax.sql.DataSource — not the CDK's to check
+            self.report.unchecked += len(members)
             return
         entries = [e for s in cdk_supers for e in self.ancestry(s)]
         functions: dict[str, list[tuple[list[str], set[str]]]] = {}
@@ -229,22 +232,25 @@ class _FileChecker:
                     functions.setdefault(name, []).append((list(params), generic))
             properties.update(entry.get("properties", []))
         names = ", ".join(s.rsplit(".", 1)[1] for s in cdk_supers)
-        members: list[Any] = []
-        ctor = _child(node, "primary_constructor")
-        if ctor is not None:
-            params = _child(ctor, "class_parameters")
-            members += [p for p in _children(params, "class_parameter")] if params else []
-        body = _child(node, "class_body")
-        if body is not None:
-            members += [c for c in body.children
-                        if c.type in ("function_declaration", "property_declaration")]
         for member in members:
-            if not _has_override(member):
-                continue
             if member.type == "function_declaration":
                 self.check_function(member, functions, names, foreign)
             else:
                 self.check_property(member, properties, names, foreign)
+
+    @staticmethod
+    def override_members(node: Any) -> list[Any]:
+        """The ``override`` constructor properties, functions and properties of a type."""
+        members: list[Any] = []
+        ctor = _child(node, "primary_constructor")
+        params = _child(ctor, "class_parameters") if ctor is not None else None
+        if params is not None:
+            members += _children(params, "class_parameter")
+        body = _child(node, "class_body")
+        if body is not None:
+            members += [c for c in body.children
+                        if c.type in ("function_declaration", "property_declaration")]
+        return [m for m in members if _has_override(m)]
 
     def check_function(self, node: Any, functions: dict[str, list[tuple[list[str], set[str]]]],
                        supers: str, foreign: bool) -> None:
