@@ -134,6 +134,36 @@ _INSERT = re.compile(r"insert\s+into\s+(?:public\.)?entity_external_ids\s*\(([^)
                      r"(.*)", re.I | re.S)
 
 
+def _tuples(values: str) -> list[list[str]]:
+    """The top-level ``( … )`` tuples of a ``VALUES`` list, each split into its cells at
+    top-level commas (nested calls such as ``gen_random_uuid()`` stay whole)."""
+    rows: list[list[str]] = []
+    depth, cell, cells, quote = 0, "", [], False
+    for ch in values:
+        if ch == "'" :
+            quote = not quote
+        if quote:
+            cell += ch
+            continue
+        if ch == "(":
+            depth += 1
+            if depth == 1:
+                cell, cells = "", []
+                continue
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                rows.append([*cells, cell.strip()])
+                continue
+        elif ch == "," and depth == 1:
+            cells.append(cell.strip())
+            cell = ""
+            continue
+        if depth >= 1:
+            cell += ch
+    return rows
+
+
 def sql_sources(sql: str) -> dict[str, list[int]]:
     """``source`` values of ``entity_external_ids`` used in the statements of ``sql`` (index
     predicates, checks, ``where``/``delete`` filters, inserted rows), with their line numbers.
@@ -153,8 +183,7 @@ def sql_sources(sql: str) -> dict[str, list[int]]:
             columns = [c.strip().strip('"').lower() for c in insert.group(1).split(",")]
             if "source" in columns:
                 index = columns.index("source")
-                for row in re.findall(r"\(([^()]*)\)", insert.group(2)):
-                    cells = [c.strip() for c in row.split(",")]
+                for cells in _tuples(insert.group(2)):
                     if index < len(cells) and _LITERAL.fullmatch(cells[index]):
                         values.append((cells[index].strip("'"), insert.start()))
         for value, offset in values:

@@ -121,8 +121,8 @@ def postgres_checks(root: Path, migration: str, sql: str, intake: Intake, decisi
         with postgres_cluster() as pg:
             if checkout:
                 chain = apply_chain(pg, root, skip=(migration,))
-                note = (f"; {len(chain.unapplied)} never apply on a fresh database, as on the "
-                        "unmodified branch: " + ", ".join(f"{n} ({e})" for n, e in
+                note = (f"; {len(chain.unapplied)} of the checkout's own never apply on a "
+                        "fresh database (not this rollout's): " + ", ".join(f"{n} ({e})" for n, e in
                                                           sorted(chain.unapplied.items()))
                         if chain.unapplied else "")
                 has = pg.psql("select to_regclass('public.entity_external_ids') is not null")

@@ -99,8 +99,14 @@ def plan_context(intake: Intake, assumptions: list[Assumption], tasks: list[Task
                     else "the service-role-writes, admins-read pattern (the checkout shows "
                          "none to copy)"))
     notes.append(f"the migration `{migration}` sorts after every migration the checkout has")
+    questions = [f"Who besides the service role and admins (the pattern's readers) must read "
+                 f"`{table}`?"]
     if not intake.scale:
         notes.append("scale: assumed small (under 10,000 records a day) until measured")
+        questions.append("What scale is expected (records a day, active users)?")
+    if any("never apply" in n or "do not apply" in n for n in decisions.notes):
+        questions.append("Do the checkout's migrations that do not apply on a fresh database "
+                         "matter to this connector?")
     p: dict[str, Any] = {
         "name": intake.connector, "upper": intake.connector.upper().replace("_", "-"),
         "display_name": intake.display_name, "intake_source": intake_source,
@@ -116,7 +122,7 @@ def plan_context(intake: Intake, assumptions: list[Assumption], tasks: list[Task
         "waves": [[t.model_dump() for t in wave] for wave in waves],
         "mermaid": mermaid(waves), "agents": agents,
         "assumptions": [a.model_dump() for a in assumptions], "to_build": to_build,
-        "notes": notes, "questions": [], "ui": ui, "ui_checks": playbook.ui_checks,
+        "notes": notes, "questions": questions, "ui": ui, "ui_checks": playbook.ui_checks,
         "docs": docs, "handoff": f"{docs}/SETUP-HANDOFF.md", "prompt_file": PROMPT_FILE,
         "loop_files": playbook.loop_files,
         "risks": [
