@@ -138,9 +138,10 @@ def _tuples(values: str) -> list[list[str]]:
     """The top-level ``( … )`` tuples of a ``VALUES`` list, each split into its cells at
     top-level commas (nested calls such as ``gen_random_uuid()`` stay whole)."""
     rows: list[list[str]] = []
-    depth, cell, cells, quote = 0, "", [], False
+    depth, cell, quote = 0, "", False
+    cells: list[str] = []
     for ch in values:
-        if ch == "'" :
+        if ch == "'":
             quote = not quote
         if quote:
             cell += ch

@@ -8,14 +8,16 @@ table has every sync column, and as ``anon`` and as a signed-in non-admin the sy
 neither read nor written while ``service_role`` can.
 
 :func:`npm_checks` runs ``npm run lint``, ``npx tsc --noEmit``, ``npm test`` and ``npm run
-build`` in a checkout with ``node_modules`` (skipped where there is no ``package.json``). A check that fails is run again on the unmodified
-branch (a clone of the checkout's ``HEAD`` without the working tree's changes, sharing its
-``node_modules``): it fails the gate only when it passes there, or when it prints error lines
-the baseline does not. Without ``node_modules`` (or npm) the check is blocked.
+build`` in a checkout with ``node_modules`` (skipped where there is no ``package.json``). A
+check that fails is run again on the unmodified branch (a clone of the checkout's ``HEAD``
+without the working tree's changes, sharing its ``node_modules``): it fails the gate only when
+it passes there, or when it prints error lines the baseline does not. Without ``node_modules``
+(or npm) the check is blocked.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -51,7 +53,7 @@ def base_schema() -> str:
 
 
 def _as(role: str, sql: str, sub: str | None = None) -> str:
-    claims = '{"role": "%s"%s}' % (role, f', "sub": "{sub}"' if sub else "")
+    claims = json.dumps({"role": role, **({"sub": sub} if sub else {})})
     return (f"set role {role}; set request.jwt.claims to '{claims}'; "
             f"set request.jwt.claim.sub to '{sub or ''}'; {sql}")
 
@@ -84,7 +86,8 @@ def _rls_probes(pg: PgCluster, decisions: Decisions) -> tuple[list[str], str]:
                        f"table_name = '{table}'").split())
     failures = [f"{table} has no column {c}" for c, _ in SYNC_COLUMNS if c not in columns]
     key = decisions.sync_key
-    probe = f"insert into {table} ({', '.join(key)}) values ({', '.join(['$$cf-probe$$'] * len(key))})"
+    values = ", ".join(["$$cf-probe$$"] * len(key))
+    probe = f"insert into {table} ({', '.join(key)}) values ({values})"
     try:
         psql(probe + " on conflict do nothing")
         seeded = True
@@ -165,14 +168,18 @@ def postgres_checks(root: Path, migration: str, sql: str, intake: Intake, decisi
     return checks
 
 
-def _signature(output: str, roots: tuple[Path, ...]) -> set[str]:
-    lines = set()
+def _signature(output: str, roots: tuple[Path, ...]) -> dict[str, str]:
+    """Error lines of ``output`` keyed by their form without paths' roots, line and column
+    numbers and timings (so a pre-existing error that moved still matches), each mapped to
+    the line as printed."""
+    lines: dict[str, str] = {}
     for line in output.splitlines():
         if re.search(r"error|fail|✖|not ok", line, re.I):
+            key = line
             for root in roots:
-                line = line.replace(str(root), "<root>")
-            line = re.sub(r"\(\d+,\d+\)|:\d+:\d+|\b\d+(\.\d+)?\s*m?s\b", "", line).strip()
-            lines.add(line)
+                key = key.replace(str(root), "<root>")
+            key = re.sub(r"\(\d+,\d+\)|:\d+(:\d+)?|\b\d+(\.\d+)?\s*m?s\b", "", key).strip()
+            lines.setdefault(key, line.strip())
     return lines
 
 
@@ -217,7 +224,7 @@ def npm_checks(root: Path) -> list[CheckResult]:
                                     "and `cf test-gate` again")]
     results = []
     with tempfile.TemporaryDirectory(prefix="cf-baseline-") as tmp:
-        base: Path | None | bool = False
+        base: Path | bool | None = False
         for cmd in NPM_CHECKS:
             name = " ".join(cmd)
             code, output = _run(cmd, root)
@@ -234,7 +241,9 @@ def npm_checks(root: Path) -> list[CheckResult]:
                                            failures=tail))
                 continue
             base_code, base_output = _run(cmd, base)
-            new = sorted(_signature(output, (root,)) - _signature(base_output, (base, root)))
+            mine = _signature(output, (root,))
+            theirs = _signature(base_output, (base, root))
+            new = [mine[k] for k in sorted(set(mine) - set(theirs))]
             if base_code == 0 or new:
                 results.append(CheckResult(
                     name=name, status="failed",

@@ -89,7 +89,6 @@ def _policies(table: str, decisions: Decisions) -> list[str]:
 def render_migration(intake: Intake, decisions: Decisions) -> str:
     """The migration SQL for ``intake`` (completed: every link has a cardinality) as the
     cross-check ``decisions`` allow it."""
-    name = intake.connector
     table = decisions.sync_table
     lines = [
         f"-- {intake.display_name} connector: identity links and sync state.",

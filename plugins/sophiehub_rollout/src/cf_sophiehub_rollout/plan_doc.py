@@ -127,7 +127,7 @@ def _phase(block: Block, phase: dict[str, Any], p: Plan, unfilled: list[str]) ->
         else:
             out.append("  - to confirm (see open questions)")
             unfilled.append(f"{block.heading.lstrip('# ')} — {label}")
-    return out + [""]
+    return [*out, ""]
 
 
 def _waves(section: Block, p: Plan) -> list[str]:
@@ -202,7 +202,7 @@ def render_plan(playbook: Playbook, p: Plan) -> str:
         else:
             out += _fill_block(section, letter, p, unfilled)
         for child in section.children if letter not in ("E", "F") else []:
-            out += ["", child.heading, ""] + _fill_block(child, letter, p, unfilled)
+            out += ["", child.heading, "", *_fill_block(child, letter, p, unfilled)]
         out.append("")
     questions = [a["question"] for a in p["assumptions"]] + [
         f"template item not filled by the rollout: {u}" for u in unfilled] + p["questions"]
@@ -214,7 +214,7 @@ def render_plan(playbook: Playbook, p: Plan) -> str:
                     + ", ".join(p["to_build"]) + "."]
     j_lines.append("")
     if j_at is None:
-        out += ["## Open questions and assumptions", ""] + j_lines
+        out += ["## Open questions and assumptions", "", *j_lines]
     else:
         out[j_at:j_at] = j_lines
     return "\n".join(out)

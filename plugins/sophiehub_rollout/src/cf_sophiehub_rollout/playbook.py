@@ -158,7 +158,7 @@ def fill_prompt(prompt: str, values: dict[str, str]) -> tuple[str, list[str]]:
 
     def sub(match: re.Match[str]) -> str:
         key = match.group(1)
-        if key in values and values[key]:
+        if values.get(key):
             return values[key]
         missing.append(key)
         return "to confirm"

@@ -124,7 +124,7 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
     from connector_factory.testing.postgres import PostgresUnavailable
 
     from cf_sophiehub_rollout.checkout import checkout_sources, connector_env, existing_migrations
-    from cf_sophiehub_rollout.crosscheck import cross_check
+    from cf_sophiehub_rollout.crosscheck import check_sources, cross_check
     from cf_sophiehub_rollout.migration import migration_name
     from cf_sophiehub_rollout.schema import Schema, checkout_schema
 
@@ -140,6 +140,11 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
     root = ctx.project_dir
     existing = existing_migrations(root) + _other_rollout_migrations(ctx)
     migration = migration_name(ctx.name, ctx.state.created_at, existing)
+    sources = checkout_sources(root, skip=(migration,))
+    refused = check_sources(intake, sources, None)  # from the files: no database needed yet
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise InputError(f"--intake: {refused[0]}{more}", "fix the intake and run `cf plan` again")
     schema: Schema | None = None
     if _is_checkout(root, migration):
         try:
@@ -154,7 +159,6 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
         links.append(link)
     intake = intake.model_copy(update={"links": links})
     done, assumptions = complete(intake, ctx.name)
-    sources = checkout_sources(root, skip=(migration,))
     decisions = cross_check(done, sources, schema if _is_checkout(root, migration) else None)
     if not _is_checkout(root, migration):
         decisions.notes = [n for n in decisions.notes if "schema was not read" not in n]
