@@ -39,7 +39,8 @@ api_routes: [POST /api/zoho/sync]
 def checks(project: Path, step: str) -> dict[str, dict[str, object]]:
     """The checks ``step`` recorded in the project state, by name (the terminal output wraps
     long lines, the state does not)."""
-    state = json.loads((project / ".cf" / "state.json").read_text())
+    path = project / ".cf" / "state.json"
+    state = json.loads((path if path.is_file() else project / "state.json").read_text())
     return {c["name"]: c for c in state["steps"][step]["checks"]}
 
 
@@ -251,3 +252,35 @@ def test_a_bad_intake_is_a_one_line_error(run_cf: RunCf, tmp_path: Path) -> None
     result = run_cf("new", "--target", "sophiehub-rollout", "suptask", "--intake", intake,
                     "--out", str(tmp_path), "--yes", expect=2)
     assert "links.0.source" in result.output and "Traceback" not in result.output
+
+
+def test_two_rollouts_live_in_one_checkout(run_cf: RunCf, example_intake: Path, tmp_path: Path,
+                                           checkout: Path) -> None:
+    (checkout / PLAN).unlink()
+    skip = ("--why", "no node_modules in the fixture checkout")
+    run_cf("new", "--target", "sophiehub-rollout", "suptask", "--intake", str(example_intake),
+           "--repo", str(checkout), "--yes", expect=1)  # stops at the blocked npm check
+    zoho = _intake(tmp_path, ZOHO)
+    second = run_cf("new", "--target", "sophiehub-rollout", "zoho", "--intake", zoho,
+                    "--repo", str(checkout), "--yes", expect=1)
+    zoho_project = checkout / ".cf" / "projects" / "zoho"
+    assert f"project: {zoho_project}" in second.output
+    first_state = json.loads((checkout / ".cf" / "state.json").read_text())
+    zoho_state = json.loads((zoho_project / "state.json").read_text())
+    assert (first_state["name"], zoho_state["name"]) == ("suptask", "zoho")
+    migrations = sorted(p.name for p in (checkout / "supabase" / "migrations").glob("2026120*"))
+    assert migrations == ["2026120101_suptask_external_ids.sql",
+                          "2026120102_zoho_external_ids.sql"]
+    # the second rollout's gate ran on a schema that already has the first one's migration
+    assert checks(zoho_project, "test_gate")["migration on PostgreSQL"]["status"] == "passed"
+    # each project goes on by itself: skip the blocked check in one, the other stays blocked
+    run_cf("skip", "checkout npm checks", *skip, "--project", str(zoho_project))
+    run_cf("resume", "--project", str(zoho_project), "--yes")
+    assert (checkout / "src" / "docs" / "connectors" / "zoho" / "00-context.md").is_file()
+    assert not (checkout / DOCS / "00-context.md").exists()
+    status = run_cf("status", "--project", str(checkout))
+    assert "suptask" in status.output
+    # re-running either one resumes it, nothing is refused
+    again = run_cf("new", "--target", "sophiehub-rollout", "suptask", "--intake",
+                   str(example_intake), "--repo", str(checkout), "--yes", expect=1)
+    assert "already holds" not in again.output
