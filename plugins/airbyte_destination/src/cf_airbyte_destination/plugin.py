@@ -44,9 +44,11 @@ def cf_targets() -> list[Target]:
         name=TARGET,
         summary="Kotlin Airbyte destination on the Dataflow CDK, phase by phase (0–11), "
                 "gated by checkpoint tests",
-        inputs=(TargetInput(name="profile", help="Destination profile (YAML); without it the "
-                            "preflight questions are asked in a terminal"),
-                TargetInput(name="repo", help="An Airbyte checkout to write the connector into")),
+        inputs=(TargetInput(name="profile", type="path",
+                            help="Destination profile (YAML); without it the preflight questions "
+                                 "are asked in a terminal"),
+                TargetInput(name="repo", type="path", project_folder=True,
+                            help="An Airbyte checkout to write the connector into")),
         steps=(Step.plan, Step.scaffold, Step.validate, Step.test_gate, Step.document,
                Step.deploy),
     )]

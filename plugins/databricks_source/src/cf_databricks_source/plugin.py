@@ -55,12 +55,14 @@ def cf_targets() -> list[Target]:
         name=TARGET,
         summary="Databricks Lakeflow community source connector (Python, LakeflowConnect)",
         inputs=(
-            TargetInput(name="doc", required=True,
+            TargetInput(name="doc", required=True, type="url_or_path",
                         help="API description: an OpenAPI/Swagger file or URL (Markdown/HTML "
                              "needs ANTHROPIC_API_KEY)"),
-            TargetInput(name="tables", help="comma-separated tables (default: up to 10 chosen)"),
-            TargetInput(name="base_url", help="override the API base URL"),
-            TargetInput(name="repo", help="a checkout of lakeflow-community-connectors"),
+            TargetInput(name="tables", type="list",
+                        help="comma-separated tables (default: up to 10 chosen)"),
+            TargetInput(name="base_url", type="url", help="override the API base URL"),
+            TargetInput(name="repo", type="path", project_folder=True,
+                        help="a checkout of lakeflow-community-connectors"),
         ),
     )]
 

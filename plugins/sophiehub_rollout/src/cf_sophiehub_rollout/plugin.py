@@ -60,9 +60,10 @@ def cf_targets() -> list[Target]:
     """The ``sophiehub-rollout`` target."""
     return [Target(
         name=TARGET, summary="Sophie Hub connector rollout plan (mapping, migration, waves)",
-        inputs=(TargetInput(name="intake", help="intake answers (YAML); unanswered questions "
-                                                 "become assumptions"),
-                TargetInput(name="repo", help="a Sophie Hub checkout to write into")),
+        inputs=(TargetInput(name="intake", type="path",
+                            help="intake answers (YAML); unanswered questions become assumptions"),
+                TargetInput(name="repo", type="path", project_folder=True,
+                            help="a Sophie Hub checkout to write into")),
         steps=(Step.plan, Step.scaffold, Step.validate, Step.test_gate, Step.document),
     )]
 
