@@ -103,3 +103,18 @@ def test_a_time_budget_that_runs_out(server: BasicJsonServer) -> None:
     assert report.messages == ["probe of customers not possible: the probe's time budget of 0s "
                                "ran out; research used the document"]
     assert probed == plan
+
+
+def test_the_budget_options_on_the_command_line(server: BasicJsonServer, run_cf: RunCf,
+                                                tmp_path: Path) -> None:
+    env = {"SHOP_USERNAME": "ann", "SHOP_PASSWORD": "pw-limits-1", "COLUMNS": "250"}
+    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN), "--base-url",
+           server.url, "--probe-requests", "1", "--out", str(tmp_path), expect=1, env=env)
+    result = run_cf("research", "--project", str(tmp_path / "shop"), "--yes", env=env)
+    assert "probe of customers not possible: the budget of 1 request(s) per table ran out; " \
+           "research used the document" in result.output
+    assert "auth basic" in result.output  # what the one request learnt is kept
+    bad = run_cf("new", "--target", "databricks-source", "other", "--doc", str(THIN),
+                 "--base-url", server.url, "--probe-requests", "0", "--out", str(tmp_path),
+                 "--yes", expect=2, env=env)
+    assert "--probe-requests 0 is not a positive number" in bad.output
