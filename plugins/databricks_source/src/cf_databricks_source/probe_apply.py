@@ -203,14 +203,21 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
         data["pagination"] = pagination
     cursor, incremental, ingestion = table.cursor_field, table.incremental, table.ingestion_type
     since = ev.since
+    change = bool(ev.cursor) and ev.cursor_kind == "time" and change_rank(ev.cursor or "") == 4
+    if since.get("filters") and ev.cursor and not since.get("declared") and not change:
+        # a filter the document does not list, on a creation time or a growing id: reading
+        # append-only would miss updates of records that change, so it is only offered
+        evidence["live:incremental"] = (evidence.get("live:incremental", "") + "; not applied: "
+                                        f"{since['param']} is not in the document and "
+                                        f"{ev.cursor} is not a last-change time").lstrip("; ")
+        since = {}
     if since.get("filters") and ev.cursor:
         cursor = ev.cursor
         incremental = Incremental(since_param=since["param"],
                                   since_format="iso8601" if ev.cursor_kind == "time" else "raw",
                                   sort_params=since.get("sort_params") or {},
                                   cursor_kind="time" if ev.cursor_kind == "time" else "monotonic")
-        updated = change_rank(cursor) == 4  # a last-change time: records are updated
-        ingestion = "cdc" if keys and updated else "append"
+        ingestion = "cdc" if keys and change else "append"
     elif ev.cursor is not None and table.incremental and table.incremental.since_param and \
             f"{table.incremental.since_param}=" in ev.notes.get("incremental", ""):
         cursor, incremental = None, None

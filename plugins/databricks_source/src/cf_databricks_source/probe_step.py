@@ -97,7 +97,7 @@ def should_probe(inputs: dict[str, Any], plan: ConnectorPlan, credentials: Crede
     """``(probe?, why)``: ``offline`` wins, then an explicit ``probe``, else on when
     credentials exist or the plan needs none and the base URL is not a placeholder host."""
     if flag(inputs.get("offline")):
-        return False, "offline: research used the document only"
+        return False, "offline: research used the document only (--offline false to probe)"
     asked = flag(inputs.get("probe"))
     if asked is not None:
         return asked, "" if asked else "probe off: research used the document only"
