@@ -124,6 +124,7 @@ def test_second_run_exits_2_and_a_killed_run_takes_its_children(
         status = _cf(slow, tmp_path, "status", "--project", "demo")
         assert status.returncode == 0, status.stderr
         assert f"research   running (PID {first.pid})" in status.stdout
+        assert f"a run holds this project: PID {first.pid} (cf new" in status.stdout
 
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)

@@ -79,5 +79,8 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
                Column("note", min_width=12)]
     if with_tokens:
         columns.append(Column("tokens", min_width=12))
-    print_table(console or table_console(), f"{state.name} — {state.target}", columns, rows,
-                styles)
+    out = console or table_console()
+    print_table(out, f"{state.name} — {state.target}", columns, rows, styles)
+    if running is not None:
+        out.print(f"a run holds this project: PID {running.pid} ({running.command})",
+                  highlight=False, markup=False)
