@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import urllib.request
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -59,12 +58,9 @@ def local_copy(doc: str) -> Path:
         if not path.is_file():
             raise InputError(f"--doc {doc}: no such file", "check the path")
         return path
-    try:
-        with urllib.request.urlopen(doc, timeout=60) as response:
-            data = response.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"--doc {doc}: cannot fetch it ({exc})",
-                         "check the URL and the network, or download it and pass the file") from exc
+    from connector_factory.documents import fetch  # a progress line and CF_TIMEOUT
+
+    data = fetch(doc, "--doc")
     suffix = Path(doc.split("?")[0]).suffix or ".txt"
     with tempfile.NamedTemporaryFile(prefix="cf-doc-", suffix=suffix, delete=False) as handle:
         handle.write(data[:MAX_BYTES])
