@@ -122,11 +122,11 @@ def _locked(project: Path) -> Iterator[None]:
     from connector_factory.lock import clean_leftovers, project_lock
     from connector_factory.state import StateStore
 
-    _PROJECT[:] = [project]
-    with project_lock(project):
-        store = StateStore(project)
+    store = StateStore.at(project.resolve())
+    _PROJECT[:] = [store.ref]
+    with project_lock(store.dir):
         generated = list(store.load().generated) if store.exists() else []
-        clean_leftovers(project, generated)
+        clean_leftovers(store.project_dir, store.dir, generated)
         stop: Callable[[], None] = lambda: None  # noqa: E731
         if _REAL_PROCESS:
             from connector_factory.reaper import start_reaper
@@ -142,7 +142,7 @@ def _existing(project: Path) -> Path:
     """``project`` if it holds a project (else the state's one-line error, exit 2)."""
     from connector_factory.state import StateStore
 
-    StateStore(project).load()
+    StateStore.at(project.resolve()).load()
     return project
 
 
@@ -267,14 +267,15 @@ def new(
         project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
         _PROJECT[:] = [project]
         pipeline = _pipeline(project, yes, target)
-        previous = pipeline.store.load().inputs if pipeline.store.exists() else None
+        store = pipeline.select(connector, chosen, shared=folder is not None)
+        _PROJECT[:] = [store.ref]
+        previous = store.load().inputs if store.exists() else None
         require_inputs(chosen, given, previous)
-        with _locked(pipeline.project_dir):
+        with _locked(store.ref):
             pipeline.create(connector, chosen, given)
-            typer.echo(f"project: {pipeline.project_dir}")
+            typer.echo(f"project: {store.ref}")
             pipeline.run(from_step=start)
-        typer.echo(f"done: {connector} ({target}) — "
-                   + with_project("`cf status`", pipeline.project_dir))
+        typer.echo(f"done: {connector} ({target}) — " + with_project("`cf status`", store.ref))
 
     _guarded(work)
 

@@ -265,10 +265,10 @@ def _needed(target: str | None) -> set[str] | None:
 def project_target(project_dir: Path) -> str | None:
     """The target recorded in ``project_dir``'s state, read without validating the state
     (the pipeline validates it); ``None`` when there is no readable state."""
-    from connector_factory.state import STATE_DIR, STATE_FILE
+    from connector_factory.state import StateStore
 
     try:
-        data = json.loads((project_dir / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))
+        data = json.loads(StateStore.at(project_dir).path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     target = data.get("target") if isinstance(data, dict) else None
