@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonref
@@ -242,3 +244,13 @@ def test_plan_and_research_steps_share_one_parse_and_scaffold_reads_the_plan(
     run_cf("scaffold", "--project", str(project), "--yes")
     api_doc = Layout(name="pet", in_repo=False).api_doc_file
     assert (project / api_doc).is_file() and len(calls) == 1
+
+
+def test_research_imports_no_http_client() -> None:
+    code = ("import sys; from pathlib import Path\n"
+            "from cf_databricks_source.openapi_research import research\n"
+            f"research(Path({str(PETSTORE)!r}), 'pet')\n"
+            "print(sorted(m for m in ('requests', 'urllib3', 'jsonref') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.strip() == "['jsonref']", done.stdout + done.stderr

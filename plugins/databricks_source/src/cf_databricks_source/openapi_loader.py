@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonref
 from connector_factory.errors import InputError
 
 from cf_databricks_source.connector_plan import Auth
 from cf_databricks_source.doc_input import parsed_document
+from cf_databricks_source.doc_parse import import_jsonref
+
+jsonref = import_jsonref()
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
