@@ -478,6 +478,7 @@ class Reader:
             walk_req = Request(req.url, self._params_from(table, req, frontier), req.headers,
                                req.carried)
             first = True
+            batch_before = len(batch)
             walks += 1
             if walks > max_walks:
                 raise ReadError(f"table {name}: {req.url}: more than {max_walks} page requests "
@@ -526,10 +527,13 @@ class Reader:
                 if seekable or (since and frontier.raw != at_walk_start):
                     # a fresh query for every page: from the new frontier (keyset), or the page
                     # holding the last record read, so records that moved meanwhile show
-                    restart = True
                     moved = since and frontier.raw != at_walk_start
                     hint = len(frontier.keys) if moved else frontier.pos
-                    start = max(hint - 1, 0) if seekable else 0
+                    following = max(hint - 1, 0) if seekable else 0
+                    if not moved and following == start and batch_before == len(batch):
+                        finished = True  # the same request again: nothing lies further on
+                        break
+                    restart, start = True, following
                     break
             if finished or len(batch) >= limit or not restart:
                 return list(batch.values())
