@@ -45,7 +45,7 @@ def _mine(ctx):
 @hookimpl
 def cf_targets():
     return [Target(name="toy", summary="a toy target",
-                   inputs=(TargetInput(name="doc", help="a doc"),))]
+                   inputs=(TargetInput(name="doc", help="a doc", type="url_or_path"),))]
 
 @hookimpl
 def cf_plan(ctx):

@@ -29,7 +29,7 @@ def _mine(ctx):
 @hookimpl
 def cf_targets():
     return [Target(name="agenty", summary="an agent-driven target",
-                   inputs=(TargetInput(name="doc", help="API description"),),
+                   inputs=(TargetInput(name="doc", help="API description", type="url_or_path"),),
                    steps=(Step.plan, Step.research))]
 
 @hookimpl

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["new", "plan", "research", "scaffold", "validate", "test-gate", "document", "deploy",
-            "status", "resume", "skip", "targets", "plugins", "credentials"]
+            "status", "resume", "skip", "targets", "plugins", "credentials", "merge", "discard"]
 
 
 def test_help_imports_no_plugin_no_anthropic_no_cookiecutter() -> None:
@@ -70,3 +70,17 @@ def test_plugin_from_a_separate_distribution_runs_end_to_end(tmp_path: Path) -> 
     run = cf("new", "--target", "hello", "demo", "--yes")
     assert run.returncode == 0, run.stdout + run.stderr
     assert (tmp_path / "demo" / "hello.txt").read_text() == "hello from demo\n"
+
+
+def test_readme_test_command_installs_tox_first() -> None:
+    """The README's test command works on a fresh machine: it installs the tox that tox.ini
+    requires, then runs the label `.ci/run` runs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Tests (one command)", 1)[1]
+    command = re.findall(r"```bash\n(.*?)\n```", section, flags=re.S)[0].strip()
+    tox_ini = (ROOT / "tox.ini").read_text(encoding="utf-8")
+    required = re.search(r"^requires = (tox\S*)", tox_ini, flags=re.M)
+    assert required is not None
+    assert command == f'python3 -m pip install "{required.group(1)}" && python3 -m tox -m ci'
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f'pip install --quiet "{required.group(1)}"' in ci and "python3 -m tox -m ci" in ci

@@ -108,16 +108,22 @@ def test_step_command_needs_earlier_steps(toy_plugin: Path, tmp_path: Path) -> N
     assert "step research is pending" in result.output
 
 
-def test_stale_output_is_reported_not_redone(toy_plugin: Path, tmp_path: Path) -> None:
+def test_an_edited_output_is_kept_and_everything_after_it_is_redone(
+        toy_plugin: Path, tmp_path: Path) -> None:
     assert _new(tmp_path, "--yes")[0] == 0
     (tmp_path / "demo" / "toy.txt").write_text("edited by a person\n")
     result = runner.invoke(app, ["status", "--project", str(tmp_path / "demo")])
     assert "completed (stale)" in result.output
     result = runner.invoke(app, ["resume", "--project", str(tmp_path / "demo"), "--yes"])
-    assert result.exit_code == 0
-    assert "scaffold is stale" in result.output
+    assert result.exit_code == 0, result.output
+    assert "scaffold's outputs changed since it ran: toy.txt" in result.output
     assert (tmp_path / "demo" / "toy.txt").read_text() == "edited by a person\n"
-    assert _events(tmp_path).count("step_started:scaffold") == 1
+    events = _events(tmp_path)
+    assert events.count("step_started:scaffold") == 1
+    for later in ("validate", "test_gate", "document", "deploy"):
+        assert events.count(f"step_started:{later}") == 2, later
+    again = runner.invoke(app, ["resume", "--project", str(tmp_path / "demo"), "--yes"])
+    assert "every step is done" in again.output  # the edit is now the recorded output
 
 
 def test_rerun_never_overwrites_an_edited_file(toy_plugin: Path, tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -26,9 +27,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no `<bool>` metavar on flags, fits any width
 )
 
-ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds .cf/).")]
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", metavar="DIR",
+                                          help="Project folder (holds .cf/).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve every gate without asking.")]
 
 
@@ -40,21 +43,59 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    from connector_factory.errors import EXIT_GATE, CfError
+#: The project folder of the running command, once known: fix lines name it.
+_PROJECT: list[Path] = []
+#: Set by :func:`main` (a real ``cf`` process): locked commands start the child reaper.
+_REAL_PROCESS: list[bool] = []
+#: Commands that act on a project (their fix lines need ``--project DIR`` elsewhere).
+_PROJECT_COMMANDS = ("plan", "research", "scaffold", "validate", "test-gate", "document",
+                     "deploy", "resume", "skip", "status", "credentials", "merge", "discard")
 
+
+def with_project(text: str, project: Path | None, cwd: Path | None = None) -> str:
+    """``text`` with ``--project DIR`` added to every quoted `` `cf COMMAND …` `` that acts on
+    a project and does not name one, when the project is not the working folder, so a fix line
+    can be pasted where the user stands. ``DIR`` is relative to ``cwd`` when inside it."""
+    import re
+    import shlex
+
+    if project is None:
+        return text
+    here = (cwd or Path.cwd()).resolve()
+    where = project.resolve()
+    if where == here:
+        return text
+    shown = where.relative_to(here).as_posix() if here in where.parents else str(where)
+
+    def add(match: re.Match[str]) -> str:
+        command, rest = match.group(1), match.group(2)
+        if command not in _PROJECT_COMMANDS or re.search(r"(^|\s)(--project|-p)\b", rest):
+            return match.group(0)
+        return f"`cf {command}{rest} --project {shlex.quote(shown)}`"
+
+    return re.sub(r"`cf ([a-z-]+)([^`]*)`", add, text)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from connector_factory.errors import EXIT_GATE, CfError, os_error
+
+    if isinstance(exc, OSError):
+        exc = os_error(exc)
+    project = _PROJECT[-1] if _PROJECT else None
     if isinstance(exc, CfError):
-        typer.echo(f"error: {exc.one_line()}", err=True)
+        typer.echo(f"error: {with_project(exc.one_line(), project)}", err=True)
         return typer.Exit(exc.exit_code)
     typer.echo(f"error: internal error {type(exc).__name__}: {exc} — fix: report this bug "
                "(set CF_DEBUG=1 for the traceback)", err=True)
     return typer.Exit(EXIT_GATE)
 
 
-def _guarded(work: Callable[[], None]) -> None:
-    """Run ``work``; turn errors into one line and the right exit code."""
+def _guarded(work: Callable[[], None], project: Path | None = None) -> None:
+    """Run ``work`` (on ``project`` when known); turn errors into one line and the right exit
+    code: a :class:`CfError`'s own, 2 for an operating-system error, 1 for a bug."""
     from connector_factory.errors import CfError
 
+    _PROJECT[:] = [project] if project is not None else []
     try:
         work()
     except (CfError, OSError) as exc:
@@ -64,13 +105,45 @@ def _guarded(work: Callable[[], None]) -> None:
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        typer.echo("error: interrupted — fix: run `cf resume` to continue; the state is kept",
+        fix = with_project("`cf resume`", _PROJECT[-1] if _PROJECT else None)
+        typer.echo(f"error: interrupted — fix: run {fix} to continue; the state is kept",
                    err=True)
         raise typer.Exit(130) from None
     except Exception as exc:  # never a traceback for the user unless CF_DEBUG=1
         if os.environ.get("CF_DEBUG") == "1":
             raise
         raise _fail(exc) from None
+
+
+@contextmanager
+def _locked(project: Path) -> Iterator[None]:
+    """Hold the project's lock (exit 2 naming the holder's PID when another run has it),
+    remove what a killed run left, and in a real process start the child reaper."""
+    from connector_factory.lock import clean_leftovers, project_lock
+    from connector_factory.state import StateStore
+
+    _PROJECT[:] = [project]
+    with project_lock(project):
+        store = StateStore(project)
+        generated = list(store.load().generated) if store.exists() else []
+        clean_leftovers(project, generated)
+        stop: Callable[[], None] = lambda: None  # noqa: E731
+        if _REAL_PROCESS:
+            from connector_factory.reaper import start_reaper
+
+            stop = start_reaper()
+        try:
+            yield
+        finally:
+            stop()
+
+
+def _existing(project: Path) -> Path:
+    """``project`` if it holds a project (else the state's one-line error, exit 2)."""
+    from connector_factory.state import StateStore
+
+    StateStore(project).load()
+    return project
 
 
 def _show_summary(step: Step, result: StepResult) -> None:
@@ -102,86 +175,106 @@ def _confirm(step: Step, result: StepResult) -> bool:
         return False
 
 
-def _pipeline(project: Path, yes: bool) -> Pipeline:
+def _pipeline(project: Path, yes: bool, target: str | None = None) -> Pipeline:
     from connector_factory.llm import llm_from_env
     from connector_factory.pipeline import Pipeline
-    from connector_factory.plugins import load_plugins
+    from connector_factory.plugins import load_plugins, project_target
     from connector_factory.rich_reporter import RichReporter
 
-    plugins = load_plugins()
+    plugins = load_plugins(target=target or project_target(project))
     return Pipeline(project_dir=project, plugins=plugins, reporter=RichReporter(),
                     llm=llm_from_env(), interactive=_interactive(), assume_yes=yes,
                     confirm=_confirm, show_summary=_show_summary)
 
 
-def _flag(name: str) -> str:
-    """The ``cf new`` option for the target input ``name``: ``base_url`` → ``--base-url``."""
-    return "--" + name.replace("_", "-")
+#: Longest connector name: it becomes a package, folder and file-name prefix.
+MAX_NAME_LENGTH = 40
+
+_NEW_EPILOG = (
+    "Target inputs (`cf targets` lists each target's, with their types) are given as "
+    "--input NAME=VALUE or as --NAME VALUE. Re-running `cf new` on an existing project "
+    "updates the inputs that changed and redoes the steps that read them."
+)
 
 
-def _split_tables(tables: str | None) -> list[str] | None:
-    if tables is None:
-        return None
-    names = [t.strip() for t in tables.split(",") if t.strip()]
-    return names or None
+def check_name(name: str) -> str:
+    """``name`` when it can be a connector name: lower-case snake case, not a Python keyword,
+    at most :data:`MAX_NAME_LENGTH` characters.
+
+    Raises:
+        InputError: the name breaks one of those rules (the message says which).
+    """
+    import keyword
+    import re
+
+    from connector_factory.errors import InputError
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise InputError(f"connector name {name!r} is not lower-case snake case",
+                         "use letters, digits and underscores, starting with a letter")
+    if keyword.iskeyword(name):
+        raise InputError(f"connector name {name!r} is a Python keyword",
+                         f"pick another name, e.g. {name}_api")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"connector name is {len(name)} characters long; the limit is "
+                         f"{MAX_NAME_LENGTH}", "pick a shorter name")
+    return name
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             epilog=_NEW_EPILOG)
 def new(
-    name: Annotated[str, typer.Argument(help="Connector name, e.g. 'github' (lower case).")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Target, see `cf targets`.")],
-    tables: Annotated[Optional[str], typer.Option(help="Comma-separated tables to build.")] = None,
-    doc: Annotated[Optional[str], typer.Option(help="API description: URL or file.")] = None,
-    repo: Annotated[Optional[Path], typer.Option(help="Write into this existing checkout.")] = None,
-    profile: Annotated[Optional[Path], typer.Option(help="Profile file (YAML).")] = None,
-    intake: Annotated[Optional[Path], typer.Option(help="Intake answers file (YAML).")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="Override the API base URL.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder to make the project folder in.")] = Path("."),
-    from_step: Annotated[Optional[str], typer.Option("--from", help="Resume from STEP.")] = None,
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME",
+                                        help="Connector name, e.g. 'github' (lower case).")],
+    target: Annotated[str, typer.Option("--target", "-t", metavar="TARGET",
+                                        help="Target, see `cf targets`.")],
+    input_: Annotated[Optional[list[str]], typer.Option(
+        "--input", "-i", metavar="NAME=VALUE",
+        help="A target input (repeatable); also --NAME VALUE.")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR",
+                                      help="Folder to make the project folder in.")] = Path("."),
+    from_step: Annotated[Optional[str], typer.Option("--from", metavar="STEP",
+                                                     help="Redo from STEP.")] = None,
     yes: YesOpt = False,
 ) -> None:
     """Create a project for TARGET and run the pipeline (resumes if the project exists)."""
 
     def work() -> None:
-        import re
-
         from connector_factory.errors import InputError
+        from connector_factory.inputs import (
+            convert_inputs,
+            project_folder_input,
+            require_inputs,
+            split_args,
+        )
         from connector_factory.pipeline import parse_step
+        from connector_factory.plugins import load_plugins
 
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise InputError(f"connector name {name!r} is not lower-case snake case",
-                             "use letters, digits and underscores, starting with a letter")
-        given: dict[str, Any] = {
-            "tables": _split_tables(tables), "doc": doc,
-            "repo": str(repo.resolve()) if repo else None,
-            "profile": str(profile.resolve()) if profile else None,
-            "intake": str(intake.resolve()) if intake else None,
-            "base_url": base_url,
-        }
-        inputs = {k: v for k, v in given.items() if v is not None}
-        if doc and "://" not in doc:
-            inputs["doc"] = str(Path(doc).resolve())
+        chosen = load_plugins(target=target).target(target)
+        tokens = [name, *ctx.args]
+        for pair in input_ or []:
+            tokens += ["--input", pair]
+        words, raw = split_args(tokens, chosen)
+        if len(words) != 1:
+            raise InputError(f"cf new takes one NAME, got {len(words)}: {' '.join(words)}",
+                             f"run e.g. `cf new --target {target} NAME`")
+        connector = check_name(words[0])
         start = parse_step(from_step) if from_step else None
-        project = repo if repo else out / name
-        pipeline = _pipeline(project, yes)
-        chosen = pipeline.plugins.target(target)
-        accepted = {i.name for i in chosen.inputs}
-        for key in inputs:
-            if key not in accepted:
-                raise InputError(f"target {target!r} does not take {_flag(key)}",
-                                 "it takes: " + ", ".join(_flag(a) for a in sorted(accepted)))
-        for spec in chosen.inputs:
-            if spec.required and spec.name not in inputs:
-                raise InputError(f"target {target!r} needs {_flag(spec.name)}", spec.help)
-        for key in ("doc", "profile", "intake", "repo"):
-            value = inputs.get(key)
-            if value and "://" not in value and not Path(value).exists():
-                raise InputError(f"{_flag(key)} {value}: no such file or folder",
-                                 "check the path")
-        pipeline.create(name, chosen, inputs)
-        typer.echo(f"project: {pipeline.project_dir}")
-        pipeline.run(from_step=start)
-        typer.echo(f"done: {name} ({target}) — `cf status --project {pipeline.project_dir}`")
+        cwd = Path.cwd()
+        given = convert_inputs(chosen, raw, cwd)
+        folder = project_folder_input(chosen, given)
+        project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
+        _PROJECT[:] = [project]
+        pipeline = _pipeline(project, yes, target)
+        previous = pipeline.store.load().inputs if pipeline.store.exists() else None
+        require_inputs(chosen, given, previous)
+        with _locked(pipeline.project_dir):
+            pipeline.create(connector, chosen, given)
+            typer.echo(f"project: {pipeline.project_dir}")
+            pipeline.run(from_step=start)
+        typer.echo(f"done: {connector} ({target}) — "
+                   + with_project("`cf status`", pipeline.project_dir))
 
     _guarded(work)
 
@@ -191,9 +284,11 @@ def _step_command(step_name: str, help_text: str) -> None:
         def work() -> None:
             from connector_factory.pipeline import parse_step
 
-            _pipeline(project, yes).run(only=parse_step(step_name))
+            step = parse_step(step_name)
+            with _locked(_existing(project)):
+                _pipeline(project, yes).run(only=step)
 
-        _guarded(work)
+        _guarded(work, project)
 
     command.__doc__ = help_text
     app.command(name=step_name.replace("_", "-"))(command)
@@ -216,24 +311,27 @@ def resume(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
     """Continue from the first step that is not done."""
 
     def work() -> None:
-        _pipeline(project, yes).run()
+        with _locked(_existing(project)):
+            _pipeline(project, yes).run()
 
-    _guarded(work)
+    _guarded(work, project)
 
 
 @app.command()
 def skip(
     step: Annotated[str, typer.Argument(
-        help="Step to skip (e.g. deploy), or a part the target allows skipping (e.g. cdc).")],
-    why: Annotated[str, typer.Option(help="Why it is skipped (recorded).")],
+        metavar="NAME", help="Step to skip (e.g. deploy), a blocked check, or a part the "
+                             "target allows skipping (e.g. cdc).")],
+    why: Annotated[str, typer.Option(metavar="REASON", help="Why it is skipped (recorded).")],
     project: ProjectOpt = Path("."),
 ) -> None:
     """Record STEP (or an optional part of the target) as skipped, with the reason."""
 
     def work() -> None:
-        typer.echo(_pipeline(project, False).skip_part(step, why))
+        with _locked(_existing(project)):
+            typer.echo(_pipeline(project, False).skip_part(step, why))
 
-    _guarded(work)
+    _guarded(work, project)
 
 
 @app.command()
@@ -245,7 +343,7 @@ def status(project: ProjectOpt = Path(".")) -> None:
 
         render_status(project)
 
-    _guarded(work)
+    _guarded(work, project)
 
 
 @app.command()
@@ -253,19 +351,19 @@ def targets() -> None:
     """List the targets the installed plugins provide."""
 
     def work() -> None:
-        from rich.console import Console
-        from rich.table import Table
+        from connector_factory.inputs import describe
+        from connector_factory.plugins import target_catalog
+        from connector_factory.tables import Column, console, print_table
 
-        from connector_factory.plugins import load_plugins
-
-        plugins = load_plugins()
-        table = Table(title="targets")
-        for column in ("target", "plugin", "summary", "inputs"):
-            table.add_column(column)
-        for target in sorted(plugins.targets().values(), key=lambda t: t.name):
-            inputs = ", ".join(_flag(i.name) + ("*" if i.required else "") for i in target.inputs)
-            table.add_row(target.name, target.plugin, target.summary, inputs)
-        Console().print(table)
+        plugins = target_catalog()
+        rows = []
+        for target in sorted(plugins.targets.values(), key=lambda t: t.name):
+            inputs = "\n".join(f"{describe(i)}: {i.help}" for i in target.inputs) or "-"
+            rows.append([target.name, target.plugin, target.summary, inputs])
+        columns = [Column("target", identifier=True), Column("plugin", identifier=True),
+                   Column("summary"), Column("inputs")]
+        print_table(console(), "targets", columns, rows)
+        typer.echo("cf new takes them as --NAME VALUE or --input NAME=VALUE")
         for broken in plugins.broken:
             typer.echo(f"warning: plugin {broken.name!r} failed to load: {broken.error}", err=True)
 
@@ -277,26 +375,27 @@ def plugins() -> None:
     """List plugins: name, version, distribution, targets, hook impls (and broken ones)."""
 
     def work() -> None:
-        from rich.console import Console
-        from rich.table import Table
-
         from connector_factory.plugins import load_plugins
+        from connector_factory.tables import Column, console, print_table
 
         found = load_plugins()
         by_plugin: dict[str, list[str]] = {}
         for target in found.targets().values():
             by_plugin.setdefault(target.plugin, []).append(target.name)
-        table = Table(title="plugins")
-        for column in ("plugin", "version", "distribution", "targets", "hook impls"):
-            table.add_column(column, overflow="fold")
+        rows, styles = [], []
         for info in found.loaded:
-            table.add_row(info.name, info.version, info.distribution,
-                          ", ".join(sorted(by_plugin.get(info.name, []))) or "-",
-                          ", ".join(info.hooks))
+            rows.append([info.name, info.version, info.distribution,
+                         "\n".join(sorted(by_plugin.get(info.name, []))) or "-",
+                         ", ".join(info.hooks)])
+            styles.append("")
         for broken in found.broken:
-            table.add_row(f"[red]{broken.name}[/]", broken.version, broken.distribution,
-                          "-", f"[red]failed to load: {broken.error}[/]")
-        Console(width=200).print(table)
+            rows.append([broken.name, broken.version, broken.distribution, "-",
+                         f"failed to load: {broken.error}"])
+            styles.append("red")
+        columns = [Column("plugin", identifier=True), Column("version", identifier=True),
+                   Column("distribution", identifier=True), Column("targets", identifier=True),
+                   Column("hook impls")]
+        print_table(console(), "plugins", columns, rows, styles)
 
     _guarded(work)
 
@@ -304,8 +403,10 @@ def plugins() -> None:
 @app.command()
 def credentials(
     project: ProjectOpt = Path("."),
-    config: Annotated[Optional[Path], typer.Option(help="JSON file with the values.")] = None,
-    port: Annotated[int, typer.Option(help="Port of the form on 127.0.0.1 (0: any).")] = 0,
+    config: Annotated[Optional[Path], typer.Option(metavar="FILE",
+                                                   help="JSON file with the values.")] = None,
+    port: Annotated[int, typer.Option(metavar="PORT",
+                                      help="Port of the form on 127.0.0.1 (0: any).")] = 0,
     serve: Annotated[bool, typer.Option(help="Serve the form even without a terminal.")] = False,
 ) -> None:
     """Collect the connector's credentials into its git-ignored config file (mode 0600).
@@ -317,14 +418,60 @@ def credentials(
     def work() -> None:
         from connector_factory.credentials import collect_credentials
 
-        pipeline = _pipeline(project, False)
-        path = collect_credentials(pipeline, config_file=config, port=port,
-                                   serve=serve or _interactive())
+        with _locked(_existing(project)):
+            pipeline = _pipeline(project, False)
+            path = collect_credentials(pipeline, config_file=config, port=port,
+                                       serve=serve or _interactive())
         typer.echo(f"credentials written to {path} (mode 0600, git-ignored)")
 
-    _guarded(work)
+    _guarded(work, project)
+
+
+def _resolve_merges(project: Path, files: list[str] | None, take_new: bool) -> None:
+    def work() -> None:
+        with _locked(_existing(project)):
+            for line in _pipeline(project, False).resolve_conflicts(files or None, take_new):
+                typer.echo(line)
+
+    _guarded(work, project)
+
+
+FilesArg = Annotated[Optional[list[str]], typer.Argument(
+    metavar="[FILE]...",
+    help="Files to resolve (relative to the project); default: every unresolved one.")]
+
+
+@app.command()
+def merge(files: FilesArg = None, project: ProjectOpt = Path(".")) -> None:
+    """Take the new versions (*.cf-new) of generated files you had edited: each replaces your
+    file. Merge by hand instead? Edit your file, then `cf discard`."""
+    _resolve_merges(project, files, take_new=True)
+
+
+@app.command()
+def discard(files: FilesArg = None, project: ProjectOpt = Path(".")) -> None:
+    """Keep your edited files and delete the new versions (*.cf-new) beside them."""
+    _resolve_merges(project, files, take_new=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from connector_factory import __version__
+
+        typer.echo(f"cf {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Connector Factory: build data connectors end to end (plan → research → scaffold →
+    validate → test gate → document → deploy)."""
 
 
 def main() -> None:
     """Console-script entry point."""
+    _REAL_PROCESS[:] = [True]
     app()

@@ -64,3 +64,31 @@ def first_invalid_field(exc: ValidationError) -> tuple[str, str]:
     """
     first = exc.errors()[0]
     return ".".join(str(p) for p in first["loc"]) or "(top level)", str(first["msg"])
+
+
+def os_error(exc: OSError) -> InputError:
+    """An operating-system error (a file where a folder is needed, a read-only folder, a name
+    too long, a full disk …) as a one-line :class:`InputError` (exit 2) naming the path and the
+    fix."""
+    import errno
+
+    path = exc.filename if exc.filename is not None else "?"
+    if exc.filename2 is not None:
+        path = f"{path} → {exc.filename2}"
+    reason = exc.strerror or str(exc)
+    fixes = {
+        errno.EACCES: "check the permissions of that path, or pick a folder you can write to "
+                      "(--out DIR / --project DIR)",
+        errno.EPERM: "check the permissions of that path, or pick a folder you can write to "
+                     "(--out DIR / --project DIR)",
+        errno.EROFS: "that file system is read-only: pick another folder (--out DIR)",
+        errno.ENOTDIR: "a part of that path is a file, not a folder: pick another folder "
+                       "(--out DIR / --project DIR)",
+        errno.EEXIST: "a file is in the way: move it, or pick another folder (--out DIR)",
+        errno.EISDIR: "that path is a folder where a file is needed: pass a file",
+        errno.ENAMETOOLONG: "use a shorter name or a shorter folder path",
+        errno.ENOSPC: "free some disk space, then run the command again",
+        errno.ENOENT: "check that the path exists",
+    }
+    fix = fixes.get(exc.errno or 0, "check that path, then run the command again")
+    return InputError(f"{path}: {reason}", fix)

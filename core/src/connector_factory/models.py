@@ -55,14 +55,35 @@ GATED_STEPS: frozenset[Step] = frozenset(
 )
 
 
+#: The value types a target input can declare (see :mod:`connector_factory.inputs`).
+InputType = Literal["str", "path", "bool", "int", "url", "url_or_path", "list"]
+
+
 class TargetInput(BaseModel):
-    """One input a target accepts on ``cf new`` (``--doc``, ``--profile``, ``--intake`` …)."""
+    """One input a target accepts on ``cf new`` (``--input NAME=VALUE`` or ``--NAME VALUE``).
+
+    Attributes:
+        name: snake-case name; the option is its kebab case (``base_url`` → ``--base-url``).
+        help: one line shown by ``cf targets`` and in errors.
+        required: ``cf new`` refuses to start without it.
+        type: how the value is converted and checked: ``path`` (made absolute, must exist),
+            ``url`` (http/https with a host), ``url_or_path``, ``list`` (comma separated →
+            ``list[str]``), ``int``, ``bool``, ``str``.
+        secret: the value is a credential: never taken from the command line nor stored in the
+            state; read from ``CF_INPUT_<NAME>`` at every run and masked/scanned like every
+            secret. ``False`` (the default) declares a secret-free value.
+        project_folder: a ``path`` input naming an existing folder the project is made in
+            (a checkout), instead of ``--out/NAME``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = Field(description="Option name without dashes, e.g. 'doc'.")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="e.g. 'doc', 'base_url'.")
     help: str = Field(description="One line shown by `cf targets`.")
     required: bool = False
+    type: InputType = "str"
+    secret: bool = False
+    project_folder: bool = False
 
 
 class Target(BaseModel):
@@ -177,6 +198,8 @@ class StepContext:
     reporter: Reporter
     interactive: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Every writer :meth:`writer` handed out, so the core can record their conflicts.
+    writers: list[FileWriter] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -186,4 +209,6 @@ class StepContext:
     def writer(self) -> FileWriter:
         """A :class:`~connector_factory.files.FileWriter` for this project that records what it
         writes in the state, so later runs never overwrite a person's edit silently."""
-        return FileWriter(self.project_dir, self.state.generated)
+        writer = FileWriter(self.project_dir, self.state.generated)
+        self.writers.append(writer)
+        return writer

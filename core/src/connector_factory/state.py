@@ -72,6 +72,9 @@ class StepState(BaseModel):
     gate: GateStatus | None = None
     skip_reason: str | None = None
     usage: dict[str, float] = Field(default_factory=dict)
+    #: Names of the inputs the step read when it last ran; ``None`` when unknown (a state
+    #: written before reads were tracked), which counts as having read every input.
+    inputs_read: list[str] | None = None
 
 
 class State(BaseModel):
@@ -91,6 +94,20 @@ class State(BaseModel):
         default_factory=lambda: {step: StepState() for step in STEPS}
     )
     generated: dict[str, str] = Field(default_factory=dict)
+    #: Unresolved merges: relative path of a generated file whose new version waits beside it
+    #: as ``<path>.cf-new`` -> the step that wrote it. The step is blocked until each is merged
+    #: or discarded (``cf merge``, ``cf discard``, or deleting the ``.cf-new`` file).
+    conflicts: dict[str, Step] = Field(default_factory=dict)
+    #: Blocked checks the user chose to skip (``cf skip CHECK --why …``): check name -> reason.
+    skipped_checks: dict[str, str] = Field(default_factory=dict)
+
+    def open_conflicts(self, project_dir: Path, step: Step | None = None) -> list[str]:
+        """Relative paths whose ``.cf-new`` file still exists (of ``step``, or of any step)."""
+        from connector_factory.files import CONFLICT_SUFFIX
+
+        return [path for path, owner in self.conflicts.items()
+                if (step is None or owner == step)
+                and (project_dir / (path + CONFLICT_SUFFIX)).is_file()]
 
     def step(self, step: Step) -> StepState:
         """The state of ``step`` (created pending if the file predates it)."""

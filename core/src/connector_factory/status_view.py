@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from connector_factory.models import STEPS
 from connector_factory.state import StateStore
@@ -28,34 +27,57 @@ def _tokens(usage: dict[str, float]) -> str:
 
 
 def render_status(project_dir: Path, console: Console | None = None) -> None:
-    """Print the tracker for ``project_dir``: step, status, gate, duration (s), outputs, tokens.
+    """Print the tracker for ``project_dir``: step, status (and gate), duration, outputs, note
+    and, once a step used the LLM, tokens (see :mod:`connector_factory.tables` for the layout).
 
-    A completed step whose outputs changed on disk shows as ``completed (stale)``; a step left
-    ``in_progress`` by a killed run shows as ``interrupted``. Raises ``InputError`` when the
-    folder holds no project.
+    A completed step whose outputs changed on disk shows as ``completed (stale)``; a step with
+    unresolved ``*.cf-new`` merges as ``blocked`` (the note lists them); a step left
+    ``in_progress`` shows as ``running (PID n)`` while a run holds the project's lock and as
+    ``interrupted`` once none does. Raises ``InputError`` when the folder holds no project.
     """
+    from connector_factory.files import CONFLICT_SUFFIX
+    from connector_factory.lock import holder
+    from connector_factory.tables import Column, print_table
+    from connector_factory.tables import console as table_console
+
     store = StateStore(project_dir)
     state = store.load()
-    console = console or Console(width=160)
-    table = Table(title=f"{state.name} — {state.target}")
-    for column in ("step", "status", "gate", "duration", "outputs", "tokens", "note"):
-        table.add_column(column, overflow="fold")
+    running = holder(project_dir)
+    with_tokens = any(state.step(step).usage for step in STEPS)
+    rows, styles = [], []
     for step in STEPS:
         info = state.step(step)
         status: str = info.status
-        if status == "completed" and state.stale_outputs(step, project_dir):
+        conflicts = state.open_conflicts(project_dir, step)
+        note = info.skip_reason or info.message or ""
+        if conflicts:
+            status = "blocked"
+            note = "\n".join([f"merge: {p}{CONFLICT_SUFFIX}" for p in conflicts]
+                             + ["`cf merge` or `cf discard`"])
+        elif status == "completed" and state.stale_outputs(step, project_dir):
             status = "completed (stale)"
         elif status == "in_progress":
-            status = "interrupted"
-        style = _STYLE.get(info.status, "")
+            status = f"running (PID {running.pid})" if running else "interrupted"
         outputs = ", ".join(o.path.rsplit("/", 1)[-1] for o in info.outputs[:4])
         if len(info.outputs) > 4:
             outputs += f" (+{len(info.outputs) - 4})"
-        note = info.skip_reason or info.message or ""
         detail_lines = info.details.get("tracker")
         if isinstance(detail_lines, list):
             note = "\n".join([note, *map(str, detail_lines)]).strip()
-        table.add_row(step.command, f"[{style}]{status}[/]", info.gate or "-",
-                      f"{info.duration_s:.1f}s" if info.duration_s is not None else "-",
-                      outputs or "-", _tokens(info.usage), note)
-    console.print(table)
+        skipped = [f"check {c['name']}: skipped ({state.skipped_checks[c['name']]})"
+                   for c in info.checks if c.get("name") in state.skipped_checks]
+        note = "\n".join([note, *skipped]).strip()
+        if info.gate:
+            status += f"\ngate {info.gate}"
+        row = [step.command, status,
+               f"{info.duration_s:.1f}s" if info.duration_s is not None else "-",
+               outputs or "-", note or "-"]
+        rows.append(row + ([_tokens(info.usage)] if with_tokens else []))
+        styles.append(_STYLE.get("failed" if conflicts else info.status, ""))
+    columns = [Column("step", identifier=True), Column("status", identifier=True),
+               Column("time", identifier=True), Column("outputs", min_width=12),
+               Column("note", min_width=12)]
+    if with_tokens:
+        columns.append(Column("tokens", min_width=12))
+    print_table(console or table_console(), f"{state.name} — {state.target}", columns, rows,
+                styles)

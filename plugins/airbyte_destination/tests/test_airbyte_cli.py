@@ -32,7 +32,7 @@ def test_done_when_command(tmp_path: Path) -> None:
     run = cf("new", "--target", "airbyte-destination", "duckdb", "--profile",
              str(shipped_profile_path("duckdb")), "--yes", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
-    errors = [line for line in run.stderr.splitlines() if line.strip()]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith("error: test-gate blocked: ")
     assert "blocked: no Gradle" in errors[0]
 

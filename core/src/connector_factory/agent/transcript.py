@@ -74,6 +74,43 @@ def collect_secrets(project_dir: Path, extra: Iterable[str] = (),
     return sorted((v for v in values if len(v) >= MIN_SECRET_LEN), key=lambda v: (-len(v), v))
 
 
+#: Keys of a ``dev_config.json`` whose values the secret scan looks for (other values, such as a
+#: base URL, legitimately appear in generated files).
+SECRET_KEY = re.compile(r"(key|token|secret|passw|credential|auth|bearer|cookie|session|pat$)",
+                        re.I)
+
+
+def _secret_strings(value: Any, names: frozenset[str], key: str = "") -> Iterable[str]:
+    if isinstance(value, str):
+        if key in names or SECRET_KEY.search(key):
+            yield value
+    elif isinstance(value, Mapping):
+        for name, item in value.items():
+            yield from _secret_strings(item, names, str(name))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _secret_strings(item, names, key)
+
+
+def scan_secrets(project_dir: Path, extra: Iterable[str] = (),
+                 secret_names: Iterable[str] = (),
+                 environ: Mapping[str, str] | None = None) -> list[str]:
+    """The values the secret scan looks for in ``project_dir``'s files: values in its
+    ``dev_config.json`` files under a secret-looking key (:data:`SECRET_KEY`) or a name in
+    ``secret_names`` (the connection form's secret parameters), secret-named environment
+    variables and ``extra``; longest first, at least :data:`MIN_SECRET_LEN` characters."""
+    names = frozenset(secret_names)
+    values: set[str] = set(extra)
+    for path in dev_config_files(project_dir):
+        try:
+            values.update(_secret_strings(json.loads(path.read_text(encoding="utf-8")), names))
+        except (OSError, ValueError):
+            continue
+    env = os.environ if environ is None else environ
+    values.update(value for name, value in env.items() if is_secret_env_name(name))
+    return sorted((v for v in values if len(v) >= MIN_SECRET_LEN), key=lambda v: (-len(v), v))
+
+
 class Redactor:
     """Replaces secret values (as they are, and JSON-escaped) by ``***`` in text and in JSON-like
     data.

@@ -1,8 +1,8 @@
 """Scaffold: turn a :class:`ConnectorPlan` into the connector's files.
 
-Renders the ``databricks-source`` cookiecutter template (connector module, Lakeflow interface and
-contract suite when standalone, test module, auth test), then writes the simulate-mode endpoint
-list and sample records, the per-table options file and ``connector_spec.yaml``. Everything goes
+Renders the ``databricks-source`` cookiecutter template (connector module, test class, auth test,
+and standalone the models of the repository's interface, simulator and suite), then writes the
+simulator spec and corpus, the per-table options file and ``connector_spec.yaml``. Everything goes
 through the core's :class:`~connector_factory.files.FileWriter`, so a person's edits are kept.
 """
 
@@ -16,9 +16,8 @@ import yaml
 from connector_factory.files import FileWriter
 from connector_factory.templates import find_template, render_template
 
-from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
+from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan, table_options
 from cf_databricks_source.layout import Layout
-from cf_databricks_source.sample_data import sample_records
 
 TARGET = "databricks-source"
 
@@ -121,30 +120,6 @@ def template_context(plan: ConnectorPlan) -> dict[str, Any]:
     }
 
 
-def endpoints_document(plan: ConnectorPlan) -> dict[str, Any]:
-    """The simulate-mode ``endpoints.yaml``: base URL, auth, and per table how it answers."""
-    endpoints = []
-    for table in plan.tables:
-        incremental = table.incremental
-        endpoints.append({
-            "table": table.name,
-            "path": table.path,
-            "corpus": f"corpus/{table.name}.json",
-            "records_path": table.records_path,
-            "pagination": table.pagination.model_dump(exclude={"evidence"}),
-            "cursor_field": table.cursor_field,
-            "since_param": incremental.since_param if incremental else None,
-            "sort_params": incremental.sort_params if incremental else {},
-            **({"deletes_path": table.deletes_path} if table.deletes_path else {}),
-        })
-    return {
-        "base_url": plan.base_url or "https://api.invalid",
-        "auth": plan.auth.model_dump(exclude={"evidence", "alternatives"}),
-        "secret_options": secret_options(plan),
-        "endpoints": endpoints,
-    }
-
-
 def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any]:
     """``connector_spec.yaml``: connection parameters (secrets marked); with ``complete``, also
     the ``external_options_allowlist`` of per-table options and the tables."""
@@ -167,7 +142,7 @@ def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any
         "connection": {"parameters": parameters},
     }
     if complete:
-        spec["external_options_allowlist"] = ",".join(TABLE_OPTIONS)
+        spec["external_options_allowlist"] = ",".join([*TABLE_OPTIONS, *table_options(plan)])
         spec["tables"] = [
             {"name": t.name, "ingestion_type": t.ingestion_type,
              "primary_keys": t.primary_keys,
@@ -201,17 +176,48 @@ def write_connector_spec(plan: ConnectorPlan, layout: Layout, writer: FileWriter
     writer.write(layout.spec_file, dump_yaml(connector_spec(plan, complete)))
 
 
-def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[str]:
-    """Write every file of the connector for ``plan``; returns the paths written."""
-    template = find_template("cf_databricks_source", TARGET)
-    render_template(template, template_context(plan), writer, dest=layout.root_prefix,
-                    include=layout.include)
-    writer.write(f"{layout.tests_dir}/simulate/endpoints.yaml", dump_yaml(endpoints_document(plan)))
+def replay_config(plan: ConnectorPlan) -> dict[str, str]:
+    """Stand-in options for simulate mode (the test class's ``replay_config``): every secret a
+    fake value, the base URL (a stand-in host when the plan names none; the simulator matches
+    paths only), and each required connection option its default or a stand-in."""
+    config = {"base_url": plan.base_url or "https://simulator.invalid"}
+    for name in secret_options(plan):
+        config[name] = f"simulator-fake-{name.replace('_', '-')}"
+    for option in plan.connection_options:
+        if option.required or option.default:
+            config.setdefault(option.name, option.default or f"simulator-{option.name}")
+    return config
+
+
+def table_configs(plan: ConnectorPlan) -> dict[str, dict[str, str]]:
+    """``configs/dev_table_config.json``: per table, a small batch (so reads take several calls)
+    and a value for each table option the table needs (its default, else a stand-in to replace
+    with a real value before a live run)."""
+    configs: dict[str, dict[str, str]] = {}
     for table in plan.tables:
-        writer.write(f"{layout.tests_dir}/simulate/corpus/{table.name}.json",
-                     json.dumps(sample_records(table), indent=2) + "\n")
-    table_config = {t.name: {"max_records_per_batch": "10"} for t in plan.tables}
-    writer.write(f"{layout.tests_dir}/configs/dev_table_config.json",
-                 json.dumps(table_config, indent=2) + "\n")
+        options = {"max_records_per_batch": "10"}
+        for param in table.params:
+            if param.source == "table_option" and (param.required or param.default):
+                options.setdefault(param.option or param.name,
+                                   param.default or f"simulator-{param.name}")
+        configs[table.name] = options
+    return configs
+
+
+def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[str]:
+    """Write every file of the connector for ``plan``; returns the paths written.
+
+    The template gives the connector module, its test class (``simulator_source`` and the
+    stand-in ``replay_config``), the auth test and, standalone, the models of the repository's
+    own parts; then come the simulator spec (:mod:`.simulator_spec`, synthesised from the
+    schemas), the per-table options and ``connector_spec.yaml``.
+    """
+    from cf_databricks_source.simulator_spec import write_simulator_spec
+
+    template = find_template("cf_databricks_source", TARGET)
+    context = dict(template_context(plan), replay_config_literal=_literal(replay_config(plan)))
+    render_template(template, context, writer, dest=layout.root_prefix, include=layout.include)
+    write_simulator_spec(plan, {}, writer)
+    writer.write(layout.table_config_file, json.dumps(table_configs(plan), indent=2) + "\n")
     write_connector_spec(plan, layout, writer, complete=True)
     return writer.finish()
