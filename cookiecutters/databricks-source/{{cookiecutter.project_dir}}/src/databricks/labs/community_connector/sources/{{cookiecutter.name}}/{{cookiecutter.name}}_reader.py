@@ -310,15 +310,15 @@ class Reader:
         if seek == "offset":
             return url, dict(params, **{pag["offset_param"]: after})
         if style == "next_url":
-            nxt = dig(body, ".".join(pag.get("next_path") or ["next"]))
+            nxt = dig_path(body, pag.get("next_path") or ["next"])
             return (urljoin(url, str(nxt)), {}) if nxt else (None, params)
         if style == "next_token":
             token = (response.headers.get(pag["token_header"]) if pag.get("token_header")
-                     else dig(body, ".".join(pag.get("token_path") or ["next"])))
+                     else dig_path(body, pag.get("token_path") or ["next"]))
             return (url, dict(params, **{pag["token_param"]: token})) if token else (None, params)
         if style == "cursor":
             more_path = pag.get("has_more_path") or []
-            more = bool(dig(body, ".".join(more_path))) if more_path else len(records) >= size
+            more = bool(dig_path(body, more_path)) if more_path else len(records) >= size
             last = dig(records[-1], pag.get("cursor_from") or "id")
             if not more or last is None:
                 return None, params
@@ -611,7 +611,7 @@ def page_total(pag: dict[str, Any], response: Any, body: Any) -> int | None:
     if pag.get("total_header"):
         raw = response.headers.get(pag["total_header"])
     elif pag.get("total_path"):
-        raw = dig(body, ".".join(pag["total_path"]))
+        raw = dig_path(body, pag["total_path"])
     try:
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
@@ -620,8 +620,13 @@ def page_total(pag: dict[str, Any], response: Any, body: Any) -> int | None:
 
 def dig(record: Any, dotted: str) -> Any:
     """``record["a"]["b"]`` for ``"a.b"``; ``None`` when a step is missing."""
-    node = record
-    for key in dotted.split(".") if dotted else []:
+    return dig_path(record, dotted.split(".") if dotted else [])
+
+
+def dig_path(node: Any, path: list[str]) -> Any:
+    """``node[path[0]][path[1]]…`` (keys may hold dots: ``@odata.nextLink``); ``None`` when a
+    step is missing."""
+    for key in path:
         if not isinstance(node, dict):
             return None
         node = node.get(key)
