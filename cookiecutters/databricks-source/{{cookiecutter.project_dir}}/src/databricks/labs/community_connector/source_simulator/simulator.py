@@ -304,8 +304,8 @@ class Simulator:
             query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
             match = endpoint.pattern.match(path)
             if match is not None:
-                query.update({n: unquote(v) for n, v in zip(endpoint.path_names, match.groups())
-                              if n in endpoint.params})
+                values = zip(endpoint.path_names, match.groups(), strict=True)
+                query.update({n: unquote(v) for n, v in values if n in endpoint.params})
             status, headers, body = serve(endpoint, corpus, query, url)
             response = requests.Response()
             response.status_code = status
