@@ -52,7 +52,7 @@ def test_the_document_alone_gets_it_wrong() -> None:
     assert plan.auth.type == "none"
     for table in plan.tables:
         assert table.primary_keys == [] and table.cursor_field is None
-        assert table.ingestion_type == "append" and table.pagination.style == "page"
+        assert table.ingestion_type == "snapshot" and table.pagination.style == "page"
         assert table.schema_.get("properties") in (None, {})
 
 

@@ -214,7 +214,7 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
     elif ev.cursor is not None and table.incremental and table.incremental.since_param and \
             f"{table.incremental.since_param}=" in ev.notes.get("incremental", ""):
         cursor, incremental = None, None
-        ingestion = "snapshot" if keys else "append"
+        ingestion = "snapshot"
     if cursor != table.cursor_field:
         conflict("cursor_field", table.cursor_field or "no cursor", cursor or "no cursor")
     if incremental and (not table.incremental or
@@ -223,7 +223,7 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
                  "no since-style filter", f"{incremental.since_param} filters on {cursor}")
     elif table.incremental and not incremental:
         conflict("incremental", table.incremental.since_param, "it does not filter")
-    if ingestion == "append" and keys and not cursor:
+    if ingestion == "append" and not cursor:  # append needs a growing cursor
         ingestion = "snapshot"
     deletes = table.deletes
     if ev.tombstone and ingestion == "cdc":

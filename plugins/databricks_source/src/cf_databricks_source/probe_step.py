@@ -123,7 +123,7 @@ def declared_params(document: OpenAPIDocument | None) -> dict[str, list[str]]:
 def skeleton_plan(document: OpenAPIDocument, source: str, name: str,
                   tables: list[str] | None) -> ConnectorPlan:
     """A plan from a document whose GET endpoints describe no list response (only the paths):
-    one ``append`` table of free-form records per GET path without path parameters, for the
+    one ``snapshot`` table of free-form records per GET path without path parameters, for the
     probe to fill in.
 
     Raises:
@@ -139,7 +139,7 @@ def skeleton_plan(document: OpenAPIDocument, source: str, name: str,
             table += "_2"
         used.add(table)
         found.append(TablePlan(
-            name=table, path=op.path, ingestion_type="append",
+            name=table, path=op.path, ingestion_type="snapshot",
             operation_id=str(op.op.get("operationId") or "") or None,
             schema_={"type": "object"},
             evidence={"endpoint": f"paths.{op.path}.get",
@@ -307,7 +307,7 @@ def probe_agent_tool(ctx: StepContext) -> ExtraTool | None:
             raise ValueError(f"the probe's limit of {AGENT_MAX_TABLES} endpoints is reached")
         probed.append(path)
         query = args.get("query") if isinstance(args.get("query"), dict) else {}
-        table = TablePlan(name=_table_name(path), path=path, ingestion_type="append",
+        table = TablePlan(name=_table_name(path), path=path, ingestion_type="snapshot",
                           query={str(k): str(v) for k, v in (query or {}).items()})
         params = [str(p) for p in args.get("query_params") or [] if isinstance(p, str)]
         evidence = probe_table(session, table, params, AuthUse())
