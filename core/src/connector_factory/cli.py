@@ -122,11 +122,11 @@ def _locked(project: Path) -> Iterator[None]:
     from connector_factory.lock import clean_leftovers, project_lock
     from connector_factory.state import StateStore
 
-    _PROJECT[:] = [project]
-    with project_lock(project):
-        store = StateStore(project)
+    store = StateStore.at(project.resolve())
+    _PROJECT[:] = [store.ref]
+    with project_lock(store.dir):
         generated = list(store.load().generated) if store.exists() else []
-        clean_leftovers(project, generated)
+        clean_leftovers(store.project_dir, store.dir, generated)
         stop: Callable[[], None] = lambda: None  # noqa: E731
         if _REAL_PROCESS:
             from connector_factory.reaper import start_reaper
@@ -142,7 +142,7 @@ def _existing(project: Path) -> Path:
     """``project`` if it holds a project (else the state's one-line error, exit 2)."""
     from connector_factory.state import StateStore
 
-    StateStore(project).load()
+    StateStore.at(project.resolve()).load()
     return project
 
 
@@ -175,13 +175,13 @@ def _confirm(step: Step, result: StepResult) -> bool:
         return False
 
 
-def _pipeline(project: Path, yes: bool) -> Pipeline:
+def _pipeline(project: Path, yes: bool, target: str | None = None) -> Pipeline:
     from connector_factory.llm import llm_from_env
     from connector_factory.pipeline import Pipeline
-    from connector_factory.plugins import load_plugins
+    from connector_factory.plugins import load_plugins, project_target
     from connector_factory.rich_reporter import RichReporter
 
-    plugins = load_plugins()
+    plugins = load_plugins(target=target or project_target(project))
     return Pipeline(project_dir=project, plugins=plugins, reporter=RichReporter(),
                     llm=llm_from_env(), interactive=_interactive(), assume_yes=yes,
                     confirm=_confirm, show_summary=_show_summary)
@@ -251,7 +251,7 @@ def new(
         from connector_factory.pipeline import parse_step
         from connector_factory.plugins import load_plugins
 
-        chosen = load_plugins().target(target)
+        chosen = load_plugins(target=target).target(target)
         tokens = [name, *ctx.args]
         for pair in input_ or []:
             tokens += ["--input", pair]
@@ -266,15 +266,16 @@ def new(
         folder = project_folder_input(chosen, given)
         project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
         _PROJECT[:] = [project]
-        pipeline = _pipeline(project, yes)
-        previous = pipeline.store.load().inputs if pipeline.store.exists() else None
+        pipeline = _pipeline(project, yes, target)
+        store = pipeline.select(connector, chosen, shared=folder is not None)
+        _PROJECT[:] = [store.ref]
+        previous = store.load().inputs if store.exists() else None
         require_inputs(chosen, given, previous)
-        with _locked(pipeline.project_dir):
+        with _locked(store.ref):
             pipeline.create(connector, chosen, given)
-            typer.echo(f"project: {pipeline.project_dir}")
+            typer.echo(f"project: {store.ref}")
             pipeline.run(from_step=start)
-        typer.echo(f"done: {connector} ({target}) — "
-                   + with_project("`cf status`", pipeline.project_dir))
+        typer.echo(f"done: {connector} ({target}) — " + with_project("`cf status`", store.ref))
 
     _guarded(work)
 
@@ -352,12 +353,12 @@ def targets() -> None:
 
     def work() -> None:
         from connector_factory.inputs import describe
-        from connector_factory.plugins import load_plugins
+        from connector_factory.plugins import target_catalog
         from connector_factory.tables import Column, console, print_table
 
-        plugins = load_plugins()
+        plugins = target_catalog()
         rows = []
-        for target in sorted(plugins.targets().values(), key=lambda t: t.name):
+        for target in sorted(plugins.targets.values(), key=lambda t: t.name):
             inputs = "\n".join(f"{describe(i)}: {i.help}" for i in target.inputs) or "-"
             rows.append([target.name, target.plugin, target.summary, inputs])
         columns = [Column("target", identifier=True), Column("plugin", identifier=True),

@@ -15,7 +15,7 @@ from typing import Any
 
 from connector_factory import hookimpl
 from connector_factory.errors import InputError
-from connector_factory.models import CheckResult, Step, StepContext, StepResult, Target, TargetInput
+from connector_factory.models import CheckResult, Step, StepContext, StepResult, Target
 
 from cf_airbyte_destination import TARGET
 from cf_airbyte_destination.cdk import era_for
@@ -39,19 +39,10 @@ from cf_airbyte_destination.scaffold import (
 
 @hookimpl
 def cf_targets() -> list[Target]:
-    """The ``airbyte-destination`` target."""
-    return [Target(
-        name=TARGET,
-        summary="Kotlin Airbyte destination on the Dataflow CDK, phase by phase (0–11), "
-                "gated by checkpoint tests",
-        inputs=(TargetInput(name="profile", type="path",
-                            help="Destination profile (YAML); without it the preflight questions "
-                                 "are asked in a terminal"),
-                TargetInput(name="repo", type="path", project_folder=True,
-                            help="An Airbyte checkout to write the connector into")),
-        steps=(Step.plan, Step.scaffold, Step.validate, Step.test_gate, Step.document,
-               Step.deploy),
-    )]
+    """The ``airbyte-destination`` target (described in :mod:`.targets`)."""
+    from cf_airbyte_destination.targets import TARGETS
+
+    return [Target.model_validate(target) for target in TARGETS]
 
 
 @hookimpl

@@ -17,8 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Cardinality = Literal["1:1", "1:N"]
 Phase = Literal["mapping", "sync", "analytics", "ops"]
-#: Sources Sophie Hub already uses in ``entity_external_ids`` (1:1 per entity).
-EXISTING_SOURCES = ("slack_user", "google_workspace_user")
 
 
 class Link(BaseModel):
@@ -36,6 +34,9 @@ class Link(BaseModel):
     key: str = ""
     cardinality: Cardinality | None = None
     purpose: str = ""
+    #: ``true``: the source already exists in the checkout and this link reuses it as it is
+    #: (no index is added or changed); an existing source without it is refused.
+    reuse: bool = False
 
 
 class Limits(BaseModel):
@@ -75,6 +76,10 @@ class Intake(BaseModel):
     env: list[str] = Field(default_factory=list)
     api_routes: list[str] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
+    #: Whether the rollout has UI work; unanswered, UI is in scope when a ``ui-ops`` task is.
+    ui: bool | None = None
+    #: Scale estimate (records, users, requests per day) for the agent-team prompt.
+    scale: str = ""
 
 
 class Assumption(BaseModel):

@@ -1,59 +1,110 @@
-"""The rollout's Supabase migration: link sources, 1:1 enforcement and sync state.
+"""The rollout's Supabase migration: link sources, 1:1 enforcement, sync state, row-level security.
 
-For every ``1:1`` link a partial unique index on ``entity_external_ids (entity_type, entity_id)
+For every new ``1:1`` link a partial unique index on ``entity_external_ids (entity_type, entity_id)
 WHERE source = '<source>'`` makes a second link of the same entity and source fail in the
-database; ``1:N`` links get none. The sync state table keeps, per resource, a watermark (the
-last cursor value fully synced), an overlap window, and a lease (owner + expiry) so two sync
-runs never work on one resource at once. Every statement is idempotent: re-running it is
-harmless.
+database; ``1:N`` links and reused sources get none (a reused source keeps the enforcement the
+checkout gave it). The sync state table keeps, per resource, a watermark (the last cursor value
+fully synced), an overlap window, and a lease (owner + expiry) so two sync runs never work on
+one resource at once. When the checkout already has that table, the migration adds the missing
+columns with ``alter table … add column if not exists`` and leaves its key, comment and
+policies alone. A new table gets row-level security with policies in the checkout's pattern
+(:class:`~cf_sophiehub_rollout.crosscheck.PolicyPattern`). Every statement is idempotent.
+
+Names: ``YYYYMMDDNN_<name>_external_ids.sql`` that sorts (as text) after every migration the
+checkout and its other rollouts have; a day that already holds a ``YYYYMMDD_`` file moves the
+name to the next day, since ``YYYYMMDDNN_`` sorts before ``YYYYMMDD_``.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
+from cf_sophiehub_rollout.checkout import MIGRATIONS_DIR, existing_migrations
 from cf_sophiehub_rollout.intake import Intake
+
+if TYPE_CHECKING:
+    from cf_sophiehub_rollout.crosscheck import Decisions
+
+__all__ = ["MIGRATIONS_DIR", "MIGRATION_NAME", "SYNC_COLUMNS", "existing_migrations",
+           "migration_name", "render_migration"]
 
 #: Supabase migration names the checks accept: ``YYYYMMDD_slug.sql`` or ``YYYYMMDDNN_slug.sql``.
 MIGRATION_NAME = re.compile(r"^\d{8}(\d{2})?_[a-z0-9_]+\.sql$")
-MIGRATIONS_DIR = "supabase/migrations"
+#: The sync state columns (name, type and default) besides the ``resource`` key.
+SYNC_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("watermark", "timestamptz"),
+    ("overlap_seconds", "integer not null default 300"),
+    ("page_cursor", "text"),
+    ("lease_owner", "text"),
+    ("lease_expires_at", "timestamptz"),
+    ("last_success_at", "timestamptz"),
+    ("last_error", "text"),
+    ("updated_at", "timestamptz not null default now()"),
+)
 
 
 def migration_name(name: str, created: str, existing: list[str]) -> str:
-    """``YYYYMMDDNN_<name>_external_ids.sql`` for the date of ``created`` (ISO 8601), ``NN``
-    the first number not used that day by ``existing`` migration file names."""
-    day = created[:10].replace("-", "")
+    """The migration file name for rollout ``name`` planned at ``created`` (ISO 8601).
+
+    ``existing`` holds every migration name already taken (the checkout's files and other
+    rollouts' planned names). A file of this rollout among them is kept; otherwise the name is
+    the first ``YYYYMMDDNN_`` from the planning day on that sorts after all of them.
+    """
     slug = f"{name}_external_ids.sql"
-    for number in range(1, 100):
-        candidate = f"{day}{number:02d}_{slug}"
-        if candidate in existing:
-            return candidate
-        if not any(e.startswith(f"{day}{number:02d}_") for e in existing):
-            return candidate
-    raise ValueError(f"no free migration number on {day}")
+    own = [e for e in existing if re.fullmatch(rf"\d{{8}}(\d{{2}})?_{re.escape(slug)}", e)]
+    if own:
+        return own[-1]
+    last = max(existing, default="")
+    day = date.fromisoformat(created[:10])
+    if last[:8].isdigit():
+        day = max(day, date(int(last[:4]), int(last[4:6]), int(last[6:8])))
+    for _ in range(366):
+        stamp = day.strftime("%Y%m%d")
+        for number in range(1, 100):
+            candidate = f"{stamp}{number:02d}_{slug}"
+            if candidate > last and not any(e.startswith(f"{stamp}{number:02d}_")
+                                            for e in existing):
+                return candidate
+        day += timedelta(days=1)
+    raise ValueError(f"no free migration name after {last}")
 
 
-def existing_migrations(checkout: Path) -> list[str]:
-    """File names in the checkout's ``supabase/migrations``."""
-    folder = checkout / MIGRATIONS_DIR
-    return sorted(p.name for p in folder.glob("*.sql")) if folder.is_dir() else []
+def _policies(table: str, decisions: Decisions) -> list[str]:
+    lines = [f"alter table {table} enable row level security;", ""]
+    for policy in decisions.policies:
+        name = f"{table}{policy.suffix}"
+        roles = ", ".join(policy.roles)
+        lines.append(f"drop policy if exists {name} on {table};")
+        text = f"create policy {name} on {table}\n  for {policy.cmd.lower()} to {roles}"
+        if policy.qual is not None:
+            text += f"\n  using ({policy.qual})"
+        if policy.with_check is not None:
+            text += f"\n  with check ({policy.with_check})"
+        lines += [text + ";", ""]
+    return lines
 
 
-def render_migration(intake: Intake) -> str:
-    """The migration SQL for ``intake`` (completed: every link has a cardinality)."""
-    name = intake.connector
+def render_migration(intake: Intake, decisions: Decisions) -> str:
+    """The migration SQL for ``intake`` (completed: every link has a cardinality) as the
+    cross-check ``decisions`` allow it."""
+    table = decisions.sync_table
     lines = [
         f"-- {intake.display_name} connector: identity links and sync state.",
         "-- Generated by Connector Factory (sophiehub-rollout); safe to run more than once.",
         "--",
         "-- entity_external_ids.source values used by this connector:",
     ]
-    lines += [f"--   {link.source}: {link.external_field} -> {link.entity} ({link.cardinality})"
+    lines += [f"--   {link.source}: {link.external_field} -> {link.entity} ({link.cardinality}"
+              f"{', reused as the checkout has it' if link.reuse else ''})"
               for link in intake.links]
     lines.append("")
     for link in intake.links:
-        if link.cardinality == "1:1":
+        if link.reuse:
+            lines += [f"-- {link.source} already exists in the checkout; this migration does "
+                      "not change it.", ""]
+        elif link.cardinality == "1:1":
             lines += [
                 f"-- {link.source} is 1:1: one {link.source} per {link.entity}.",
                 f"create unique index if not exists entity_external_ids_one_{link.source}"
@@ -64,20 +115,25 @@ def render_migration(intake: Intake) -> str:
             ]
         else:
             lines += [f"-- {link.source} is 1:N: many per {link.entity}; no index limits it.", ""]
+    if decisions.sync_mode == "extend":
+        lines.append(f"-- {table} already exists (key: {', '.join(decisions.sync_key)}); "
+                     "only the missing sync columns are added.")
+        lines += [f"alter table {table} add column if not exists {column} {kind};"
+                  for column, kind in decisions.add_columns]
+        if not decisions.add_columns:
+            lines.append("-- (it has every sync column already)")
+        lines.append("")
+        if decisions.enable_rls:
+            lines += _policies(table, decisions)
+        return "\n".join(lines)
+    lines.append(f"create table if not exists {table} (")
+    lines.append("  resource text primary key,")
+    lines += [f"  {column} {kind}," for column, kind in SYNC_COLUMNS]
+    lines[-1] = lines[-1].rstrip(",")
+    lines += [");", ""]
+    lines += _policies(table, decisions)
     lines += [
-        f"create table if not exists {name}_sync_state (",
-        "  resource text primary key,",
-        "  watermark timestamptz,",
-        "  overlap_seconds integer not null default 300,",
-        "  page_cursor text,",
-        "  lease_owner text,",
-        "  lease_expires_at timestamptz,",
-        "  last_success_at timestamptz,",
-        "  last_error text,",
-        "  updated_at timestamptz not null default now()",
-        ");",
-        "",
-        f"comment on table {name}_sync_state is",
+        f"comment on table {table} is",
         "  'One row per synced resource: resume from watermark - overlap; a run holds the lease "
         "until lease_expires_at.';",
         "",
