@@ -122,7 +122,8 @@ def _locked(project: Path) -> Iterator[None]:
     from connector_factory.lock import clean_leftovers, project_lock
     from connector_factory.state import StateStore
 
-    _PROJECT[:] = [project]
+    if not _PROJECT:  # the address a fix line names (a further project's state folder)
+        _PROJECT[:] = [project]
     with project_lock(project):
         store = StateStore(project)
         generated = list(store.load().generated) if store.exists() else []
@@ -142,8 +143,9 @@ def _existing(project: Path) -> Path:
     """``project`` if it holds a project (else the state's one-line error, exit 2)."""
     from connector_factory.state import StateStore
 
-    StateStore(project).load()
-    return project
+    store = StateStore(project)
+    store.load()
+    return store.project_dir
 
 
 def _show_summary(step: Step, result: StepResult) -> None:
@@ -271,10 +273,11 @@ def new(
         require_inputs(chosen, given, previous)
         with _locked(pipeline.project_dir):
             pipeline.create(connector, chosen, given)
-            typer.echo(f"project: {pipeline.project_dir}")
+            typer.echo(f"project: {pipeline.address}")
+            _PROJECT[:] = [pipeline.address]
             pipeline.run(from_step=start)
         typer.echo(f"done: {connector} ({target}) — "
-                   + with_project("`cf status`", pipeline.project_dir))
+                   + with_project("`cf status`", pipeline.address))
 
     _guarded(work)
 

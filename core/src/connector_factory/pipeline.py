@@ -33,7 +33,15 @@ from connector_factory.models import (
 )
 from connector_factory.plugins import PluginSet, call_step_hook
 from connector_factory.reporter import Reporter
-from connector_factory.state import OutputRecord, State, StateStore, sha256_file, utc_now
+from connector_factory.state import (
+    PROJECTS_DIR,
+    STATE_DIR,
+    OutputRecord,
+    State,
+    StateStore,
+    sha256_file,
+    utc_now,
+)
 
 #: Steps shown with a spinner while they run (they probe, test or build; none asks questions).
 WAITING_STEPS = frozenset({Step.validate, Step.test_gate, Step.deploy})
@@ -83,8 +91,15 @@ class Pipeline:
     store: StateStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.project_dir = self.project_dir.resolve()
-        self.store = StateStore(self.project_dir)
+        self.store = StateStore(self.project_dir.resolve())
+        self.project_dir = self.store.project_dir
+
+    @property
+    def address(self) -> Path:
+        """The ``--project`` path of this project: the folder, or for a further project of the
+        folder its state folder (``FOLDER/.cf/projects/NAME``)."""
+        return self.project_dir if self.store.dir == self.project_dir / STATE_DIR \
+            else self.store.dir
 
     # -- project ---------------------------------------------------------------------------
 
@@ -94,6 +109,12 @@ class Pipeline:
         Raises:
             InputError: the folder already holds a project of another target or name.
         """
+        if self.store.exists() and self.store.load().name != name \
+                and self.store.load().target == target.name:
+            # the folder (a checkout) already holds a project of this target: another name is a
+            # further project, with its own state
+            self.store = StateStore(self.project_dir,
+                                    self.project_dir / STATE_DIR / PROJECTS_DIR / name)
         if self.store.exists():
             state = self.store.load()
             if state.target != target.name or state.name != name:

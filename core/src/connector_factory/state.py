@@ -127,16 +127,34 @@ class State(BaseModel):
         return stale
 
 
+#: Folder (inside :data:`STATE_DIR`) where further projects of one folder keep their state.
+PROJECTS_DIR = "projects"
+
+
+def locate(path: Path) -> tuple[Path, Path]:
+    """``(project folder, state folder)`` for a ``--project`` path.
+
+    A folder's own project keeps its state in ``path/.cf``. A folder (a checkout) may hold
+    further projects of the same target, each with its state in ``FOLDER/.cf/projects/NAME``;
+    that state folder is the path that addresses such a project.
+    """
+    if path.parent.name == PROJECTS_DIR and path.parent.parent.name == STATE_DIR:
+        return path.parents[2], path
+    return path, path / STATE_DIR
+
+
 class StateStore:
     """Reads and writes one project's state and event log.
 
     Args:
-        project_dir: the project folder; state lives in ``project_dir/.cf/``.
+        project_dir: the project folder, or the state folder of a further project of a folder
+            (see :func:`locate`); ``project_dir`` is then the folder itself.
+        state_dir: where the state lives, when not where :func:`locate` puts it.
     """
 
-    def __init__(self, project_dir: Path) -> None:
-        self.project_dir = project_dir
-        self.dir = project_dir / STATE_DIR
+    def __init__(self, project_dir: Path, state_dir: Path | None = None) -> None:
+        self.project_dir, located = locate(project_dir)
+        self.dir = state_dir or located
         self.path = self.dir / STATE_FILE
         self.events_path = self.dir / EVENTS_FILE
 

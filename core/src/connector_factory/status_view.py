@@ -42,6 +42,7 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
 
     store = StateStore(project_dir)
     state = store.load()
+    project_dir = store.project_dir
     running = holder(project_dir)
     with_tokens = any(state.step(step).usage for step in STEPS)
     rows, styles = [], []
