@@ -177,13 +177,13 @@ def _confirm(step: Step, result: StepResult) -> bool:
         return False
 
 
-def _pipeline(project: Path, yes: bool) -> Pipeline:
+def _pipeline(project: Path, yes: bool, target: str | None = None) -> Pipeline:
     from connector_factory.llm import llm_from_env
     from connector_factory.pipeline import Pipeline
-    from connector_factory.plugins import load_plugins
+    from connector_factory.plugins import load_plugins, project_target
     from connector_factory.rich_reporter import RichReporter
 
-    plugins = load_plugins()
+    plugins = load_plugins(target=target or project_target(project))
     return Pipeline(project_dir=project, plugins=plugins, reporter=RichReporter(),
                     llm=llm_from_env(), interactive=_interactive(), assume_yes=yes,
                     confirm=_confirm, show_summary=_show_summary)
@@ -253,7 +253,7 @@ def new(
         from connector_factory.pipeline import parse_step
         from connector_factory.plugins import load_plugins
 
-        chosen = load_plugins().target(target)
+        chosen = load_plugins(target=target).target(target)
         tokens = [name, *ctx.args]
         for pair in input_ or []:
             tokens += ["--input", pair]
@@ -268,7 +268,7 @@ def new(
         folder = project_folder_input(chosen, given)
         project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
         _PROJECT[:] = [project]
-        pipeline = _pipeline(project, yes)
+        pipeline = _pipeline(project, yes, target)
         previous = pipeline.store.load().inputs if pipeline.store.exists() else None
         require_inputs(chosen, given, previous)
         with _locked(pipeline.project_dir):
@@ -355,12 +355,12 @@ def targets() -> None:
 
     def work() -> None:
         from connector_factory.inputs import describe
-        from connector_factory.plugins import load_plugins
+        from connector_factory.plugins import target_catalog
         from connector_factory.tables import Column, console, print_table
 
-        plugins = load_plugins()
+        plugins = target_catalog()
         rows = []
-        for target in sorted(plugins.targets().values(), key=lambda t: t.name):
+        for target in sorted(plugins.targets.values(), key=lambda t: t.name):
             inputs = "\n".join(f"{describe(i)}: {i.help}" for i in target.inputs) or "-"
             rows.append([target.name, target.plugin, target.summary, inputs])
         columns = [Column("target", identifier=True), Column("plugin", identifier=True),

@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from connector_factory.errors import InputError
 from connector_factory.models import Target, TargetInput
+
+if TYPE_CHECKING:
+    from connector_factory.plugins import InputInfo
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -230,7 +233,7 @@ def project_folder_input(target: Target, values: Mapping[str, Any]) -> Path | No
     return None
 
 
-def describe(spec: TargetInput) -> str:
+def describe(spec: TargetInput | InputInfo) -> str:
     """One short line for ``cf targets``: ``--doc URL|PATH (required)``."""
     shapes = {"str": "TEXT", "path": "PATH", "bool": "", "int": "N", "url": "URL",
               "url_or_path": "URL|PATH", "list": "A,B"}

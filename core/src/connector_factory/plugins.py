@@ -3,22 +3,90 @@
 Built-in plugins are registered through the same group as third-party ones. A plugin that fails
 to import is kept as a :class:`BrokenPlugin` with its error, reported by ``cf plugins``, and does
 not stop commands that do not need it.
+
+**Loaded only when needed.** A plugin may also describe its targets in light metadata: an entry
+of the same name in the group ``connector_factory.targets`` naming a module that imports nothing
+heavy and holds
+
+- ``TARGETS``: a list of mappings in the shape of :class:`~connector_factory.models.Target`
+  (``name``, ``summary``, ``inputs`` as mappings in the shape of
+  :class:`~connector_factory.models.TargetInput`, ``steps`` as step names), which the plugin's
+  own ``cf_targets`` returns validated;
+- optionally ``CHECKS_EVERY_TARGET = True`` when its collecting hooks (``cf_validate``,
+  ``cf_test_gate``) add checks to projects of other targets.
+
+``cf targets`` reads that metadata (:func:`target_catalog`) without importing any plugin, and a
+step of a project loads (:func:`load_plugins` with ``target=``) only the plugin of its target,
+the plugins that check every target, and every plugin without metadata (it may do either).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from connector_factory import PROJECT_NAME, hookspecs
+from connector_factory import PROJECT_NAME
 from connector_factory.errors import CfError, InputError, StepFailed
-from connector_factory.models import Target
+
+if TYPE_CHECKING:  # pydantic stays off the import path of `cf targets`
+    from connector_factory.models import Target
 
 #: The entry-point group plugins register under.
 ENTRY_POINT_GROUP = PROJECT_NAME
+#: The entry-point group of light target metadata (same entry names as the plugins').
+TARGETS_GROUP = f"{PROJECT_NAME}.targets"
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """A target input as light metadata describes it; the fields and defaults of
+    :class:`~connector_factory.models.TargetInput` that ``cf targets`` shows."""
+
+    name: str
+    help: str = ""
+    required: bool = False
+    type: str = "str"
+    secret: bool = False
+    project_folder: bool = False
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """A target as ``cf targets`` shows it, read without importing its plugin (or, for a plugin
+    without light metadata, from its ``cf_targets``)."""
+
+    name: str
+    summary: str
+    plugin: str
+    inputs: tuple[InputInfo, ...] = ()
+
+    @classmethod
+    def from_data(cls, plugin: str, data: Any) -> TargetInfo:
+        """From a mapping of light metadata (or a ``Target``'s ``model_dump()``); keys this
+        class does not show are ignored.
+
+        Raises:
+            TypeError, KeyError, AttributeError: ``data`` is not in the shape of a ``Target``.
+        """
+        names = {f.name for f in fields(InputInfo)}
+        inputs = tuple(InputInfo(**{k: v for k, v in dict(i).items() if k in names})
+                       for i in data.get("inputs") or ())
+        return cls(name=str(data["name"]), summary=str(data.get("summary", "")), plugin=plugin,
+                   inputs=inputs)
+
+
+@dataclass
+class TargetCatalog:
+    """Every installed target (light), and the plugins that failed to describe theirs."""
+
+    targets: dict[str, TargetInfo] = field(default_factory=dict)
+    broken: list[BrokenPlugin] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -48,6 +116,8 @@ class PluginSet:
     manager: pluggy.PluginManager
     loaded: list[PluginInfo] = field(default_factory=list)
     broken: list[BrokenPlugin] = field(default_factory=list)
+    #: Entry names of installed plugins the command did not need (not imported).
+    not_loaded: list[str] = field(default_factory=list)
 
     def targets(self) -> dict[str, Target]:
         """All targets by name, each stamped with the plugin that contributed it.
@@ -56,6 +126,8 @@ class PluginSet:
             StepFailed: a plugin's ``cf_targets`` raised or returned something that is not a
                 list of ``Target``, or two plugins claim the same target name.
         """
+        from connector_factory.models import Target
+
         found: dict[str, Target] = {}
         for impl in self.manager.hook.cf_targets.get_hookimpls():
             plugin = impl.plugin_name
@@ -108,27 +180,125 @@ def _dist_of(ep: EntryPoint) -> tuple[str, str]:
 
 def new_manager() -> pluggy.PluginManager:
     """A plugin manager with the hook specs added and no plugin registered."""
+    from connector_factory import hookspecs
+
     manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     return manager
 
 
-def load_plugins(extra: dict[str, Any] | None = None) -> PluginSet:
-    """Load every plugin of the entry-point group, plus ``extra`` objects (name -> plugin).
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _light_metadata() -> dict[str, ModuleType | BaseException]:
+    """Each plugin's light metadata module by entry-point name (or the error loading it)."""
+    found: dict[str, ModuleType | BaseException] = {}
+    for ep in entry_points(group=TARGETS_GROUP):
+        try:
+            module = ep.load()
+            if not isinstance(module, ModuleType) or not isinstance(
+                    getattr(module, "TARGETS", None), list):
+                raise TypeError(f"{ep.value} is not a module with a TARGETS list")
+            found[ep.name] = module
+        except Exception as exc:  # a plugin's bug is reported, never a traceback
+            found[ep.name] = exc
+    return found
+
+
+def target_catalog() -> TargetCatalog:
+    """Every installed target, from light metadata where a plugin has it (no plugin module is
+    imported), else by loading that plugin and calling its ``cf_targets``.
+
+    Never raises for a plugin's fault: it is listed in ``broken``.
+    """
+    catalog = TargetCatalog()
+    light = _light_metadata()
+    heavy: list[str] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        module = light.get(ep.name)
+        if isinstance(module, ModuleType):
+            try:
+                infos = [TargetInfo.from_data(ep.name, data) for data in module.TARGETS]
+            except Exception:  # a malformed description: fall back to the plugin itself
+                heavy.append(ep.name)
+                continue
+            catalog.targets.update((info.name, info) for info in infos)
+        else:
+            heavy.append(ep.name)
+    if heavy:
+        plugins = load_plugins(only=set(heavy))
+        catalog.broken += plugins.broken
+        for target in plugins.targets().values():
+            catalog.targets[target.name] = TargetInfo.from_data(target.plugin,
+                                                                target.model_dump())
+    return catalog
+
+
+def _needed(target: str | None) -> set[str] | None:
+    """The plugin entry names a project of ``target`` needs, or ``None`` for all of them: the
+    plugin whose light metadata names the target, those that check every target, and those
+    without (readable) metadata. ``None`` when no metadata names the target (its plugin may be
+    any, or none: the error then lists every target)."""
+    if target is None:
+        return None
+    light = _light_metadata()
+    names = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    needed: set[str] = set()
+    owner = False
+    for name in names:
+        module = light.get(name)
+        if not isinstance(module, ModuleType):
+            needed.add(name)
+            continue
+        try:
+            mine = any(data.get("name") == target for data in module.TARGETS)
+        except Exception:  # a malformed description: load the plugin to be sure
+            needed.add(name)
+            continue
+        owner = owner or mine
+        if mine or getattr(module, "CHECKS_EVERY_TARGET", False):
+            needed.add(name)
+    return needed if owner else None
+
+
+def project_target(project_dir: Path) -> str | None:
+    """The target recorded in ``project_dir``'s state, read without validating the state
+    (the pipeline validates it); ``None`` when there is no readable state."""
+    from connector_factory.state import STATE_DIR, STATE_FILE
+
+    try:
+        data = json.loads((project_dir / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    target = data.get("target") if isinstance(data, dict) else None
+    return target if isinstance(target, str) else None
+
+
+def load_plugins(extra: dict[str, Any] | None = None, target: str | None = None,
+                 only: set[str] | None = None) -> PluginSet:
+    """Load the plugins of the entry-point group, plus ``extra`` objects (name -> plugin).
+
+    With ``target``, only those a project of that target needs (see the module doc); the others
+    are listed in ``PluginSet.not_loaded``. With ``only``, just the plugins of those entry names.
+    Without either, every plugin.
 
     Returns a :class:`PluginSet`; never raises for a plugin that fails to import or register —
     it is listed in ``broken`` with its error.
     """
     manager = new_manager()
     plugins = PluginSet(manager)
+    wanted = only if only is not None else _needed(target)
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if wanted is not None and ep.name not in wanted:
+            plugins.not_loaded.append(ep.name)
+            continue
         dist_name, version = _dist_of(ep)
         try:
             module = ep.load()
             manager.register(module, name=ep.name)
         except Exception as exc:  # any import-time error of a plugin is reported, not raised
-            message = " ".join(f"{type(exc).__name__}: {exc}".split())
-            plugins.broken.append(BrokenPlugin(ep.name, dist_name, version, message))
+            plugins.broken.append(BrokenPlugin(ep.name, dist_name, version, _one_line(exc)))
             continue
         plugins.loaded.append(PluginInfo(ep.name, dist_name, version, _hooks_of(manager, ep.name)))
     for name, obj in (extra or {}).items():

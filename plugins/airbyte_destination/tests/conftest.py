@@ -132,3 +132,14 @@ def generate_project(tmp_path: Path, profile: Path, name: str,
     pipeline.run(only=Step.plan)
     state = pipeline.run(only=Step.scaffold)
     return project, state
+
+
+@pytest.fixture(scope="session")
+def shipped_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One generated project (plan + scaffold, phases 0–11) per shipped profile, shared by
+    the tests that only read them: profile name -> project folder (named ``dest_<name>``)."""
+    from cf_airbyte_destination.profile import shipped_profile_names, shipped_profile_path
+
+    root = tmp_path_factory.mktemp("shipped")
+    return {n: generate_project(root, shipped_profile_path(n), f"dest_{n}")[0]
+            for n in shipped_profile_names()}

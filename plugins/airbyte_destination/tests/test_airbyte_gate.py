@@ -1,6 +1,7 @@
 """The checkpoint gate never reports a pass it did not see.
 
-Without a Gradle wrapper it is ``blocked: no Gradle``; without a JDK 17+ ``blocked: no JDK 17+``.
+Without a Gradle wrapper it is ``blocked: no Gradle``; without a JDK 21+ (the bulk CDK's Java)
+``blocked: no JDK 21+``.
 With a wrapper, the verdict comes from the exit code *and* the JUnit reports: the wrapper used
 here is a stand-in shell script (no Gradle or CDK exists on these machines) that records its
 arguments and copies real-format report fixtures where Gradle writes them; the thing under test
@@ -29,9 +30,9 @@ def script(path: Path, body: str) -> Path:
 
 @pytest.fixture
 def jdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A JAVA_HOME whose ``java -version`` says 17 (the gate only asks for the version)."""
+    """A JAVA_HOME whose ``java -version`` says 21 (the gate only asks for the version)."""
     home = tmp_path / "jdk"
-    script(home / "bin" / "java", "echo 'openjdk version \"17.0.15\" 2025-04-15' >&2\n")
+    script(home / "bin" / "java", "echo 'openjdk version \"21.0.7\" 2025-04-15' >&2\n")
     monkeypatch.setenv("JAVA_HOME", str(home))
     return home
 
@@ -52,12 +53,34 @@ def test_no_wrapper_is_blocked_no_gradle(tmp_path: Path) -> None:
     assert result.command == []
 
 
-def test_old_jdk_is_blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("old", ["11.0.2", "17.0.15"])
+def test_jdk_before_21_is_blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  old: str) -> None:
     wrapper(tmp_path, None, 0)
-    script(tmp_path / "jdk11" / "bin" / "java", "echo 'openjdk version \"11.0.2\"' >&2\n")
-    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk11"))
+    script(tmp_path / "jdkold" / "bin" / "java", f"echo 'openjdk version \"{old}\"' >&2\n")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdkold"))
     reason = blocked_reason(tmp_path, tmp_path)
-    assert reason is not None and reason.startswith("blocked: no JDK 17+") and "Java 11" in reason
+    major = old.split(".")[0]
+    assert reason is not None and reason.startswith("blocked: no JDK 21+")
+    assert f"Java {major}" in reason
+
+
+def test_checkout_gates_run_the_checkouts_own_subproject_tasks(tmp_path: Path,
+                                                               jdk: Path) -> None:
+    """In an Airbyte checkout the wrapper is at the root and the connector is a sub-project:
+    the gate runs ``./gradlew :airbyte-integrations:connectors:destination-pg:…`` there."""
+    connector = tmp_path / "airbyte-integrations" / "connectors" / "destination-pg"
+    connector.mkdir(parents=True)
+    script(tmp_path / "gradlew",
+           f"printf '%s\\n' \"$PWD\" \"$@\" > '{tmp_path / 'args.txt'}'\nexit 0\n")
+    result = run_checkpoint(0, connector, tmp_path, "Pg", PKG)
+    assert result.status == "passed"
+    cwd, task, *_ = (tmp_path / "args.txt").read_text().splitlines()
+    assert Path(cwd) == tmp_path
+    assert task == ":airbyte-integrations:connectors:destination-pg:compileKotlin"
+    run_checkpoint(1, connector, tmp_path, "Pg", PKG)
+    args = (tmp_path / "args.txt").read_text().splitlines()
+    assert args[1] == ":airbyte-integrations:connectors:destination-pg:integrationTestNonDocker"
 
 
 def test_exit_zero_without_reports_is_not_a_pass(tmp_path: Path, jdk: Path) -> None:

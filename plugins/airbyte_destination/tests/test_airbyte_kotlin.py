@@ -1,10 +1,11 @@
 """Every generated Kotlin file parses (tree-sitter-kotlin, zero ERROR/MISSING nodes) for every
-shipped profile and both CDK layouts; Gradle files pin the profile's CDK version; the SQL the
+shipped profile (bulk CDK 1.0.x); Gradle files pin the profile's CDK version; the SQL the
 Python generator produces is embedded verbatim in the generated SqlGenerator."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,25 +29,22 @@ def variant(tmp_path: Path, base: str, **changes: object) -> Path:
     return path
 
 
-CASES = [(n, None) for n in shipped_profile_names()] + [("postgres", "0.1.91"),
-                                                        ("snowflake", "0.1.91")]
+@pytest.mark.parametrize("name", shipped_profile_names())
+def test_generated_kotlin_parses_and_embeds_the_sql(shipped_projects: dict[str, Path],
+                                                    name: str) -> None:
+    from connector_factory.state import StateStore
 
-
-@pytest.mark.parametrize(("name", "cdk"), CASES)
-def test_generated_kotlin_parses_and_embeds_the_sql(tmp_path: Path, name: str,
-                                                    cdk: str | None) -> None:
-    profile_path = variant(tmp_path, name, cdk_version=cdk) if cdk else \
-        shipped_profile_path(name)
-    project, state = generate_project(tmp_path, profile_path, f"dest_{name}")
-    details = state.step("scaffold").details
+    project = shipped_projects[name]
+    details = StateStore(project).load().step("scaffold").details
     assert details["last_phase"] == 11
     kotlin = sorted(project.rglob("*.kt"))
     assert len(kotlin) >= 21
     for path in kotlin:
         assert check_kotlin_file(path) == [], path
-    KOTLIN_PARSED[f"{name}@{cdk or 'shipped'}"] = len(kotlin)
+    KOTLIN_PARSED[name] = len(kotlin)
 
     profile = load_profile(project / "destination_profile.yaml")
+    assert profile.cdk_version.startswith("1.0.")
     props = (project / "gradle.properties").read_text()
     assert f"cdkVersion={profile.cdk_version}\n" in props
     assert profile.cdk_version in (project / "build.gradle.kts").read_text()
@@ -64,14 +62,17 @@ def test_generated_kotlin_parses_and_embeds_the_sql(tmp_path: Path, name: str,
         assert fragment in literals, key
 
     sources = "\n".join(p.read_text() for p in kotlin)
-    if cdk == "0.1.91":
-        assert "io.airbyte.cdk.load.schema.model.TableName" in sources
-        assert "orchestration.db" not in sources and "TableSchemaMapper" in sources
-        assert not list(project.rglob("*ColumnNameMapper.kt"))
-        assert 'toolkits = listOf()' in (project / "build.gradle.kts").read_text()
-    else:
-        assert "io.airbyte.cdk.load.orchestration.db.direct_load_table." in sources
-        assert 'toolkits = listOf("load-db")' in (project / "build.gradle.kts").read_text()
+    assert "io.airbyte.cdk.load.schema.model.TableName" in sources
+    assert "io.airbyte.cdk.load.dataflow.config.model.AggregatePublishingConfig" in sources
+    assert "orchestration.db" not in sources and "TableSchemaMapper" in sources
+    assert "gatherInitialStatus()" in sources and "stream.importType" not in sources
+    assert "override fun testTruncateRefresh()" in sources
+    assert "override fun testDedup()" in sources and "testDedupe" not in sources
+    assert "override val schemaFactory: TableSchemaFactory" in sources
+    assert 'toolkits = listOf()' in (project / "build.gradle.kts").read_text()
+    readme = (project / "README.md").read_text()
+    assert "only inside Airbyte's monorepo" in readme and "Java 21" in readme
+    assert "JDK 17" not in readme
 
 
 def test_skipped_optional_phase_is_a_readme_limitation(tmp_path: Path) -> None:
@@ -84,9 +85,26 @@ def test_skipped_optional_phase_is_a_readme_limitation(tmp_path: Path) -> None:
     assert any(line.startswith("– 10 cdc: skipped — ReplacingMergeTree") for line in tracker)
 
 
-def test_connector_goes_into_an_airbyte_checkout(tmp_path: Path) -> None:
-    repo = tmp_path / "airbyte"
-    repo.mkdir()
+def fixture_checkout(root: Path) -> Path:
+    """A minimal Airbyte checkout of our own: ``airbyte-integrations/connectors/`` with one
+    real-looking connector, modelled on airbytehq/airbyte's
+    ``airbyte-integrations/connectors/destination-postgres/metadata.yaml`` (fields
+    ``dockerRepository``, ``githubIssueLabel``, ``definitionId``), and one connector whose
+    ``githubIssueLabel`` is ``destination-taken``."""
+    connectors = root / "airbyte-integrations" / "connectors"
+    for folder, docker, label in (("destination-postgres", "airbyte/destination-postgres",
+                                   "destination-postgres"),
+                                  ("destination-other", "airbyte/destination-other",
+                                   "destination-taken")):
+        (connectors / folder).mkdir(parents=True)
+        (connectors / folder / "metadata.yaml").write_text(
+            "data:\n  connectorType: destination\n"
+            "  definitionId: 25c5221d-dce2-4163-ade9-739ef790f503\n"
+            f"  dockerRepository: {docker}\n  githubIssueLabel: {label}\n")
+    return root
+
+
+def run_in_checkout(repo: Path, name: str) -> Any:
     from connector_factory.models import Step
     from connector_factory.pipeline import Pipeline
     from connector_factory.plugins import load_plugins
@@ -95,13 +113,47 @@ def test_connector_goes_into_an_airbyte_checkout(tmp_path: Path) -> None:
     plugins = load_plugins()
     pipeline = Pipeline(project_dir=repo, plugins=plugins, reporter=RecordingReporter(),
                         assume_yes=True)
-    pipeline.create("pg", plugins.target("airbyte-destination"),
+    pipeline.create(name, plugins.target("airbyte-destination"),
                     {"profile": str(shipped_profile_path("postgres")), "repo": str(repo)})
     pipeline.run(only=Step.plan)
-    pipeline.run(only=Step.scaffold)
+    return pipeline.run(only=Step.scaffold)
+
+
+def test_connector_goes_into_an_airbyte_checkout(tmp_path: Path) -> None:
+    repo = fixture_checkout(tmp_path / "airbyte")
+    run_in_checkout(repo, "pg")
     root = repo / "airbyte-integrations/connectors/destination-pg"
     assert (root / "build.gradle.kts").is_file()
     assert (root / "src/main/kotlin/io/airbyte/integrations/destination/pg/PgDestination.kt"
             ).is_file()
-    assert ":airbyte-integrations:connectors:destination-pg:compileKotlin" in \
-        (root / "README.md").read_text()
+    readme = (root / "README.md").read_text()
+    assert ":airbyte-integrations:connectors:destination-pg:compileKotlin" in readme
+    metadata = (root / "metadata.yaml").read_text()
+    assert "dockerRepository: airbyte/destination-pg\n" in metadata
+    assert "githubIssueLabel: destination-pg\n" in metadata
+    others = [p.read_text() for p in root.parent.glob("*/metadata.yaml") if p.parent != root]
+    assert all("airbyte/destination-pg\n" not in text for text in others)
+    # the real connector's folder is untouched
+    assert (root.parent / "destination-postgres" / "metadata.yaml").read_text().count("\n") == 5
+    run_in_checkout(repo, "pg")  # our own folder is not a conflict on a re-run
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("postgres", "airbyte-integrations/connectors/destination-postgres already exists"),
+    ("taken", "already uses githubIssueLabel: destination-taken"),
+])
+def test_checkout_refuses_a_taken_name(tmp_path: Path, name: str, problem: str) -> None:
+    from connector_factory.errors import InputError
+
+    repo = fixture_checkout(tmp_path / "airbyte")
+    with pytest.raises(InputError) as info:
+        run_in_checkout(repo, name)
+    assert problem in info.value.problem and "pick another NAME" in info.value.fix
+    assert not (repo / f"airbyte-integrations/connectors/destination-{name}" / "src").exists()
+
+
+def test_repo_that_is_not_an_airbyte_checkout_is_refused(tmp_path: Path) -> None:
+    from connector_factory.errors import InputError
+
+    with pytest.raises(InputError, match="is not an Airbyte checkout"):
+        run_in_checkout(tmp_path, "pg")

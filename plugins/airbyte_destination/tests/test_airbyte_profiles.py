@@ -92,9 +92,34 @@ def test_unknown_answers_are_open_questions_blocking_their_phases(tmp_path: Path
                                                        9: ["upsert.mechanism"]}
 
 
-def test_cdk_versions_outside_known_layouts_are_refused() -> None:
-    assert era_for("0.1.76").name == "orchestration-db"
-    assert era_for("0.1.91").name == "core-table"
-    for bad in ("0.1.85", "0.2.9", "0.1.10"):
+def test_only_the_1_0_line_is_generated_and_older_layouts_are_refused_by_name() -> None:
+    assert era_for("1.0.9").name == era_for("1.0.13").name == "bulk-1.0"
+    for old, layout in (("0.1.76", "orchestration-db"), ("0.1.91", "core-table-0.x"),
+                        ("0.2.9", "core-table-0.x")):
+        with pytest.raises(InputError, match=f"'{layout}' layout") as info:
+            era_for(old)
+        assert 'pin cdk_version: "1.0.13"' in info.value.fix
+    for bad in ("1.1.0", "2.0.0", "0.1.10"):
         with pytest.raises(InputError, match="outside the CDK versions"):
             era_for(bad)
+
+
+def test_every_version_table_entry_cites_the_cdk_source_it_was_read_from() -> None:
+    from cf_airbyte_destination.cdk import VERSION_TABLE, symbol_table
+
+    for rng in VERSION_TABLE:
+        assert rng.shapes, rng.name
+        for shape in rng.shapes:
+            assert shape.source.startswith(("airbyte-cdk/bulk/", "destination-")), shape
+    symbols = symbol_table("symbols-1.0.yaml")["symbols"]
+    assert len(symbols) > 90
+    for fqn, entry in symbols.items():
+        assert fqn.startswith(("io.airbyte.cdk.", "io.airbyte.protocol.")), fqn
+        assert entry["source"] and entry["kind"], fqn
+
+
+def test_shipped_profiles_pin_the_cdk_real_destinations_pin() -> None:
+    pins = {n: load_shipped_profile(n).cdk_version for n in shipped_profile_names()}
+    assert pins["postgres"] == "1.0.9"  # destination-postgres gradle.properties
+    assert pins["clickhouse"] == pins["snowflake"] == "1.0.13"
+    assert {era_for(v).name for v in pins.values()} == {"bulk-1.0"}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,3 +43,23 @@ def run_cf(monkeypatch: pytest.MonkeyPatch) -> RunCf:
         return result
 
     return run
+
+
+def flat(output: str) -> str:
+    """``cf``'s output with the panels' borders removed and all whitespace one space, so a
+    sentence wrapped over several lines can be searched for."""
+    return " ".join(output.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
+def run_readme_tests(project: Path, readme: Path) -> subprocess.CompletedProcess[str]:
+    """The first ``PYTHONPATH=src python -m pytest …`` command of the connector's README, run
+    as printed by ``sh`` in ``project`` (this interpreter first on ``PATH``, no
+    ``CONNECTOR_TEST_*`` variables)."""
+    command = re.search(r"```bash\n(PYTHONPATH=src python -m pytest [^\n]+)\n```",
+                        readme.read_text(encoding="utf-8"))
+    assert command, f"no test command in {readme}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_TEST_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return subprocess.run(["sh", "-c", command.group(1) + " -p no:cacheprovider"], cwd=project,
+                          env=env, capture_output=True, text=True, timeout=600)

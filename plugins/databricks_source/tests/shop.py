@@ -79,19 +79,23 @@ def free_port() -> int:
 
 
 class JsonServer:
-    """json-server on 127.0.0.1 over ``db`` (a fresh copy in ``workdir``), bearer ``token``.
+    """json-server on 127.0.0.1 over ``db`` (a fresh copy in ``workdir``), bearer ``token``
+    checked by ``middleware`` (``data/auth.js``; ``data/auth_any.js`` also takes Basic and an
+    ``api_key`` query parameter).
 
     Use as a context manager; ``url`` is its base URL. ``request(method, path, body)`` calls it
     with the token (for changing records during a test).
     """
 
-    def __init__(self, node_dir: Path, workdir: Path, db: dict[str, Any], token: str) -> None:
+    def __init__(self, node_dir: Path, workdir: Path, db: dict[str, Any], token: str,
+                 middleware: Path = DATA / "auth.js") -> None:
         self.binary = node_dir / "node_modules" / ".bin" / "json-server"
         if not self.binary.exists():
             raise RuntimeError(f"{self.binary} is missing: run .ci/fetch-inputs (needs npm)")
         self.db_file = workdir / "db.json"
         self.db_file.write_text(json.dumps(db))
         self.token = token
+        self.middleware = middleware
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -100,7 +104,7 @@ class JsonServer:
         env = dict(os.environ, SHOP_API_TOKEN=self.token)
         self.process = subprocess.Popen(
             [str(self.binary), str(self.db_file), "--host", "127.0.0.1", "--port",
-             str(self.port), "--quiet", "--middlewares", str(DATA / "auth.js")],
+             str(self.port), "--quiet", "--middlewares", str(self.middleware)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

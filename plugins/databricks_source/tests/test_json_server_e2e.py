@@ -1,15 +1,18 @@
 """End to end on a real API: json-server on 127.0.0.1 serving 6,500 shop records behind a token.
 
-`cf new` builds the connector from the shop's OpenAPI document; credentials come from the
-environment; validate and the test gate then run live against the server; and the generated
-connector, run in separate processes the way Lakeflow calls it, reads every record exactly once
-across a restart from the saved offset, then only what changed.
+`cf new --repo` builds the connector from the shop's OpenAPI document into the fixture checkout
+of lakeflow-community-connectors, collecting the credentials from the environment at scaffold,
+so validate and the test gate run live against the server in the same command (the gate in the
+suite's default simulate mode too); a wrong token is refused; and the generated connector, run
+in separate processes the way Lakeflow calls it, reads every record exactly once across a
+restart from the saved offset, then only what changed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -17,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RunCf
+from .conftest import RunCf, flat
+from .lakeflow_checkout import git, make_checkout
 from .shop import SIZES, JsonServer, PrismProxy, iso, make_shop
 
 DATA = Path(__file__).parent / "data"
@@ -44,14 +48,19 @@ def read(project: Path, server: JsonServer | PrismProxy, table: str, offset_file
 
 def test_cf_new_then_live_gates_then_exactly_once(server: JsonServer, run_cf: RunCf,
                                                   tmp_path: Path) -> None:
+    project = make_checkout(tmp_path / "lakeflow-community-connectors")
     result = run_cf("new", "--target", "databricks-source", "shop", "--doc",
                     str(DATA / "shop_openapi.yaml"), "--base-url", server.url,
-                    "--out", str(tmp_path), "--yes")
-    project = tmp_path / "shop"
-    assert "customers: GET /customers · cdc" in result.output
-    assert "products: GET /products · snapshot" in result.output
-    assert "reviews: GET /reviews · append" in result.output
-    assert "done: shop" in result.output
+                    "--repo", str(project), "--yes", env={"SHOP_TOKEN": TOKEN})
+    output = flat(result.output)
+    assert "customers: GET /customers · cdc" in output
+    assert "products: GET /products · snapshot" in output
+    assert "reviews: GET /reviews · append" in output
+    assert "credentials from environment variables SHOP_* written to " \
+           "tests/unit/sources/shop/configs/dev_config.json" in output
+    assert "auth test: passed — 1 passed, 0 failed, 0 skipped against the live API" in output
+    assert re.search(r"default mode: 8 passed, 0 failed; live: 7 passed, 0 failed", output)
+    assert "done: shop" in output
 
     # a wrong token is refused by the server, and validate says so
     run_cf("credentials", "--project", str(project), env={"SHOP_TOKEN": "wrong"})
@@ -64,9 +73,7 @@ def test_cf_new_then_live_gates_then_exactly_once(server: JsonServer, run_cf: Ru
     assert TOKEN not in (project / ".cf" / "state.json").read_text()
     assert TOKEN not in (project / ".cf" / "events.jsonl").read_text()
     live = run_cf("validate", "--project", str(project), "--yes")
-    assert "against the live API" in live.output
-    gate = run_cf("test-gate", "--project", str(project), "--yes")
-    assert "(live)" in gate.output and " 0 failed" in gate.output
+    assert "against the live API" in flat(live.output)
 
     # exactly once across a restart: the first process stops after one batch (a killed run),
     # a second resumes from the saved offset
@@ -100,9 +107,9 @@ def test_requests_conform_to_the_spec(server: JsonServer, inputs_dir: Path, run_
     """Every table read through Prism's validating proxy: a request the spec does not allow
     (an unknown parameter value, a page size over its maximum, a missing token) fails."""
     spec = DATA / "shop_openapi.yaml"
-    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(spec), "--out",
-           str(tmp_path), "--yes")
-    project = tmp_path / "shop"
+    project = make_checkout(tmp_path / "lakeflow-community-connectors")
+    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(spec), "--repo",
+           str(project), "--yes")
     with PrismProxy(inputs_dir / "node", spec, server.url) as prism:
         for table in SIZES:
             got = read(project, prism, table, tmp_path / f"{table}.prism.json", max_calls=0)
@@ -116,3 +123,34 @@ def test_requests_conform_to_the_spec(server: JsonServer, inputs_dir: Path, run_
              f"headers={{'Authorization': 'Bearer {TOKEN}'}}))"],
             capture_output=True, text=True, env=env)
         assert "422" in bad.stderr
+
+
+def test_one_command_with_config_and_commit(server: JsonServer, run_cf: RunCf,
+                                            tmp_path: Path) -> None:
+    """`--config FILE` collects the credentials at scaffold and `--commit` commits after each
+    gate, as the repository's create-connector flow does; a change cf did not make stops it."""
+    checkout = make_checkout(tmp_path / "lakeflow-community-connectors")
+    config = tmp_path / "shop-credentials.json"
+    config.write_text(json.dumps({"token": TOKEN}))
+    result = run_cf("new", "--target", "databricks-source", "shop", "--doc",
+                    str(DATA / "shop_openapi.yaml"), "--base-url", server.url, "--repo",
+                    str(checkout), "--config", str(config), "--commit", "--yes")
+    output = flat(result.output)
+    assert f"credentials from {config} written to" in output
+    assert re.search(r"default mode: \d+ passed, 0 failed; live: \d+ passed, 0 failed", output)
+    subjects = git(checkout, "log", "--reverse", "--format=%s").splitlines()
+    assert subjects[0] == "fixture checkout", subjects
+    steps = [re.fullmatch(r"feat\(shop\): step (\d) - .+", s) for s in subjects[1:]]
+    assert all(steps), subjects
+    numbers = [int(m.group(1)) for m in steps if m]
+    assert numbers == sorted(set(numbers)) and {1, 2, 5} <= set(numbers), subjects
+    committed = git(checkout, "log", "--name-only", "--format=").split()
+    assert "tests/unit/sources/shop/configs/dev_config.json" not in committed
+    assert TOKEN not in git(checkout, "log", "-p")
+    left = git(checkout, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert all(line[3:].startswith(".cf/") for line in left), left
+
+    (checkout / "README.md").write_text("a person's notes\n")
+    refused = run_cf("document", "--project", str(checkout), "--yes", expect=2)
+    assert "changes cf did not make: README.md" in flat(refused.output)
+    assert git(checkout, "log", "-1", "--format=%s").startswith("feat(shop): step 5")

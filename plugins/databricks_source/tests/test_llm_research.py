@@ -11,7 +11,7 @@ from cf_databricks_source.api_doc import render_api_doc
 from cf_databricks_source.connector_plan import ConnectorPlan, Pagination, TablePlan
 from connector_factory.testing.fake_messages_api import FakeMessagesAPI, Reply, text, tool_use
 
-from .conftest import RunCf
+from .conftest import RunCf, flat
 
 API_DOC = "src/databricks/labs/community_connector/sources/widgets/widgets_api_doc.md"
 KEY = "sk-ant-research-test-42"
@@ -47,7 +47,8 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
     doc = tmp_path / "api.md"
     doc.write_text(MARKDOWN)
     good = render_api_doc(plan())
-    bad = good.replace("  primary_keys:\n  - id\n", "")  # a snapshot table without a key
+    # an append table without a cursor (it would re-append everything on every read)
+    bad = good.replace("  primary_keys:\n  - id\n", "  primary_keys:\n  - id\n  ingestion_type: append\n")
     assert bad != good
     script = [
         Reply([tool_use("write_file", path=API_DOC, content=bad)]),
@@ -72,12 +73,12 @@ def test_cf_new_with_a_markdown_doc_runs_the_researcher(run_cf: RunCf, tmp_path:
                         "--out", str(tmp_path), "--yes", env=env)
         requests = list(api.requests)
     assert "1 tables researched by the LLM" in result.output
-    assert "lakeflow contract suite: passed" in result.output
+    assert "lakeflow contract suite (default mode): passed" in flat(result.output)
     # the documentation reached the model; the validation error went back to it
     first = json.dumps(requests[0].body)
     assert "GET /widgets" in first and "ConnectorPlan" in first
     retry = json.dumps(requests[2].body)
-    assert "primary_keys" in retry and "could not use" in retry
+    assert "cursor_field" in retry and "could not use" in retry
     project = tmp_path / "widgets"
     state = json.loads((project / ".cf" / "state.json").read_text())
     usage = state["steps"]["research"]["usage"]

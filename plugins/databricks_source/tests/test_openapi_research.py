@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from cf_databricks_source.api_doc import PLAN_HEADING, parse_api_doc, render_api_doc
 from cf_databricks_source.checks import validate
+from cf_databricks_source.connector_plan import table_options
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.openapi_research import MAX_TABLES, research
-from cf_databricks_source.scaffold import scaffold
+from cf_databricks_source.scaffold import connector_spec, scaffold
 from connector_factory.errors import InputError
 from connector_factory.files import FileWriter
 
@@ -64,29 +65,75 @@ def test_named_tables_and_an_unknown_one() -> None:
     assert [t.name for t in plan.tables] == ["orders", "pets"]
     with pytest.raises(InputError, match="--tables owners: not among the 3 list endpoints") as caught:
         research(PETSTORE, "petstore", tables=["owners"])
-    assert "choose from: categories, orders, pets" in caught.value.one_line()
+    # best first, never alphabetical
+    assert "choose from (best first): pets, orders, categories" in caught.value.one_line()
 
 
-def test_github_research_picks_sensible_tables(inputs_dir: Path) -> None:
+def test_github_research_picks_repository_scoped_tables(inputs_dir: Path) -> None:
     plan = research(inputs_dir / "github" / "api.github.com.json", "github")
     assert plan.stats["operations"] == 1223 and plan.stats["get_operations"] == 639
-    assert plan.stats["candidates"] >= 30
+    assert plan.stats["candidates"] >= 300  # path parameters no longer rule endpoints out
     assert len(plan.tables) == MAX_TABLES
     assert plan.base_url == "https://api.github.com"
     assert plan.auth.type == "bearer"
-    tables = {t.name: t for t in plan.tables}
-    issues = tables["issues"]
-    assert issues.ingestion_type == "cdc" and issues.cursor_field == "updated_at"
-    assert issues.pagination.style == "link_header" and issues.pagination.size_param == "per_page"
+    tables = {t.path: t for t in plan.tables}
+    issues = tables["/repos/{owner}/{repo}/issues"]
+    pulls = tables["/repos/{owner}/{repo}/pulls"]
+    commits = tables["/repos/{owner}/{repo}/commits"]
+    assert "/repos/{owner}/{repo}/issues/comments" in tables
+    for table in (issues, pulls, commits):
+        assert [(p.name, p.source, p.in_) for p in table.params] == [
+            ("owner", "table_option", "path"), ("repo", "table_option", "path")]
+        assert table.pagination.style == "link_header" and table.pagination.size_param == "per_page"
+    assert (issues.name, issues.ingestion_type, issues.cursor_field) == ("issues", "cdc", "updated_at")
+    assert issues.query == {"state": "all"} and "hides records" in issues.evidence["query.state"]
+    assert pulls.query == {"state": "all"} and pulls.ingestion_type == "cdc"
     assert issues.incremental is not None
     assert issues.incremental.since_param == "since" and issues.incremental.since_format == "iso8601"
     assert issues.incremental.sort_params == {"sort": "updated", "direction": "asc"}
-    # /repositories?since=ID filters by id, not time: never a time cursor
-    repositories = research(inputs_dir / "github" / "api.github.com.json", "github",
-                            tables=["repositories"]).tables[0]
-    assert repositories.incremental is None and repositories.ingestion_type == "snapshot"
-    assert all(t.primary_keys == ["id"] for t in plan.tables)
-    assert len(plan.skipped) == plan.stats["candidates"] - MAX_TABLES
+    # commits are immutable: appended on the nested committer date the `since` filter reads
+    assert (commits.primary_keys, commits.ingestion_type) == (["sha"], "append")
+    assert commits.cursor_field == "commit.committer.date"
+    assert commits.incremental is not None and commits.incremental.since_param == "since"
+    # no firehose, admin- or app-only endpoint is chosen, and at most one table per resource
+    assert not {"/repositories", "/users", "/events", "/organizations"} & set(tables)
+    assert len({t.path.rsplit("/", 1)[-1] for t in plan.tables}) == MAX_TABLES
+    assert "global firehose" in plan.skipped["GET /repositories"]
+    assert "app-only" in plan.skipped["GET /app/installations"]
+    assert "one object" in plan.skipped["GET /repos/{owner}/{repo}"]
+    # every GET operation is either a table or listed with its reason
+    assert len(plan.skipped) + len(plan.tables) == plan.stats["get_operations"]
+    assert not [t for t in plan.tables if t.ingestion_type == "append" and not t.cursor_field]
+    # the table options are allowed through the connection and documented
+    allowlist = connector_spec(plan, complete=True)["external_options_allowlist"].split(",")
+    assert {"owner", "repo", "max_records_per_batch"} <= set(allowlist)
+    assert "The account owner of the repository" in table_options(plan)["owner"]
+
+
+def test_github_named_tables_by_path_parent_and_monotonic_cursor(inputs_dir: Path) -> None:
+    doc = inputs_dir / "github" / "api.github.com.json"
+    plan = research(doc, "github", tables=["/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+                                           "/repositories", "branches"])
+    tables = {t.path.rsplit("/", 1)[-1]: t for t in plan.tables}
+    # the child's parent is planned with it, before it
+    assert [t.name for t in plan.tables][:2] == ["pulls", "reviews"]
+    assert list(tables) == ["pulls", "reviews", "repositories", "branches"]
+    reviews = tables["reviews"]
+    assert reviews.parent == "pulls"
+    number = next(p for p in reviews.params if p.name == "pull_number")
+    assert (number.source, number.parent_field, number.column) == ("parent", "number", "pull_number")
+    assert reviews.primary_keys == ["pull_number", "id"]
+    assert reviews.schema_["properties"]["pull_number"]["type"] == "integer"
+    # /repositories?since=ID: a growing id, not a time: append on id
+    repositories = tables["repositories"]
+    assert repositories.ingestion_type == "append" and repositories.cursor_field == "id"
+    assert repositories.incremental is not None
+    assert repositories.incremental.cursor_kind == "monotonic"
+    assert tables["branches"].primary_keys == ["name"]  # a natural key
+    text = render_api_doc(plan)
+    assert "each record of parent `pulls`: field `number`, carried as column `pull_number`" in text
+    assert "table option `owner` (required)" in text
+    assert parse_api_doc(text) == plan
 
 
 def test_github_connector_imports_and_passes_static_checks(inputs_dir: Path, tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
-"""The README's example, offline: `cf new` on the shipped petstore description ends green, and a
-person's edit survives a re-run."""
+"""The README's example, offline: `cf new` on the shipped petstore description ends green as a
+standalone project laid out like the Lakeflow repository (its suite, simulator and interface
+written by this project), the connector README's test command works as printed, and a person's
+edit survives a re-run."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from .conftest import ROOT, RunCf
+from .conftest import ROOT, RunCf, flat, run_readme_tests
 
 PETSTORE = ROOT / "examples" / "petstore" / "openapi.yaml"
 SRC = "src/databricks/labs/community_connector/sources/petstore"
@@ -21,11 +23,18 @@ def test_cf_new_petstore_end_to_end(run_cf: RunCf, tmp_path: Path) -> None:
     assert {s: v["status"] for s, v in state["steps"].items()} == {
         s: "completed" for s in ("plan", "research", "scaffold", "validate", "test_gate",
                                  "document", "deploy")}
-    assert "lakeflow contract suite: passed" in result.output
+    assert "lakeflow contract suite (default mode): passed" in flat(result.output)
+    specs = "src/databricks/labs/community_connector/source_simulator"
     for rel in (f"{SRC}/petstore.py", f"{SRC}/petstore_api_doc.md", f"{SRC}/connector_spec.yaml",
                 f"{SRC}/README.md", "tests/unit/sources/petstore/test_petstore_lakeflow_connect.py",
-                "tests/unit/sources/petstore/auth_test.py", "pyproject.toml"):
+                "tests/unit/sources/petstore/auth_test.py", "pyproject.toml",
+                "tests/unit/sources/petstore/configs/dev_table_config.json",
+                f"{specs}/specs/petstore/endpoints.yaml", f"{specs}/specs/petstore/corpus/pets.json",
+                f"{specs}/simulator.py", "tests/unit/sources/test_suite.py",
+                "tests/unit/sources/test_utils.py"):
         assert (project / rel).is_file(), rel
+    tests = run_readme_tests(project, project / SRC / "README.md")
+    assert tests.returncode == 0 and "8 passed, 1 skipped" in tests.stdout, tests.stdout[-2000:]
     spec = (project / SRC / "connector_spec.yaml").read_text()
     assert "external_options_allowlist" in spec and "secret: true" in spec
     wheel = next((project / "dist").glob("*.whl"))
@@ -53,7 +62,7 @@ def test_cf_new_petstore_end_to_end(run_cf: RunCf, tmp_path: Path) -> None:
 def test_unknown_table_is_a_one_line_error(run_cf: RunCf, tmp_path: Path) -> None:
     result = run_cf("new", "--target", "databricks-source", "petstore", "--doc", str(PETSTORE),
                     "--tables", "pets,owners", "--out", str(tmp_path), "--yes", expect=2)
-    assert "--tables owners" in result.output and "choose from: categories, orders, pets" in result.output
+    assert "--tables owners" in result.output and "choose from (best first): pets, orders, categories" in result.output
     assert "Traceback" not in result.output
 
 

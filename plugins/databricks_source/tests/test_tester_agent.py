@@ -35,9 +35,8 @@ def test_tester_fixes_the_implementation_and_cannot_weaken_the_suite(
     project = broken_project(run_cf, tmp_path)
     no_key = run_cf("test-gate", "--project", str(project), "--yes", expect=1,
                     env={"ANTHROPIC_API_KEY": ""})
-    assert "test_metadata" in no_key.output
-    weaken = ('            assert isinstance(keys, list) and keys, f"{table}: primary_keys required"',
-              "            pass")
+    assert "test_read_table_metadata" in no_key.output
+    weaken = ('            pytest.fail("\\n\\n".join(errors))', "            pass")
     script = [
         Reply([tool_use("run_command", command=["python", "-m", "pytest", "-q", TEST])]),
         Reply([tool_use("edit_file", path=SUITE, old_text=weaken[0], new_text=weaken[1])]),
@@ -49,7 +48,7 @@ def test_tester_fixes_the_implementation_and_cannot_weaken_the_suite(
         result = run_cf("test-gate", "--project", str(project), "--yes", env=env)
         bodies = [json.dumps(r.body) for r in api.requests]
     # the model saw the failing test, then the refusal of its weakening edit
-    assert "test_metadata" in bodies[0]
+    assert "test_read_table_metadata" in bodies[0]
     assert "protected test file" in bodies[2] and "Change the implementation" in bodies[2]
     flat = " ".join(result.output.replace("│", " ").split())
     assert "round 1: connector-tester edited" in flat and "petstore.py; the suite, re-run: passed" in flat
@@ -68,4 +67,22 @@ def test_a_tester_that_does_not_fix_it_leaves_the_gate_failed(run_cf: RunCf,
     with FakeMessagesAPI(script) as api:
         env = api.cli_env(KEY)
         result = run_cf("test-gate", "--project", str(project), "--yes", expect=1, env=env)
-    assert "still failing" in result.output and "test_metadata" in result.output
+    assert "still failing" in result.output and "test_read_table_metadata" in result.output
+
+
+def test_a_tester_that_loosens_a_rule_of_the_suite_leaves_the_gate_failed(
+        run_cf: RunCf, tmp_path: Path) -> None:
+    """The suite states its rules in helpers returning error text (as the Lakeflow repository's
+    does), which the test guard cannot tell from implementation code: any change to the suite's
+    own files fails the round."""
+    project = broken_project(run_cf, tmp_path)
+    rule = '                return f"[{table}] primary_keys must be a non-empty list for {kind}"'
+    script = [
+        Reply([tool_use("edit_file", path=SUITE, old_text=rule, new_text="                pass")]),
+        Reply([text("Relaxed the check.")]),
+    ]
+    with FakeMessagesAPI(script) as api:
+        result = run_cf("test-gate", "--project", str(project), "--yes", expect=1,
+                        env=api.cli_env(KEY))
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "the tester changed test data tests/unit/sources/test_suite.py" in flat

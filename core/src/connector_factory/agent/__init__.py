@@ -19,7 +19,13 @@ from connector_factory.agent.loop import (
 from connector_factory.agent.parallel import WorkOutcome, run_parallel
 from connector_factory.agent.roles import Role, load_role
 from connector_factory.agent.sandbox import Refused, Sandbox
-from connector_factory.agent.tools import DEFAULT_COMMANDS, Toolbox, ToolOutcome, ToolPolicy
+from connector_factory.agent.tools import (
+    DEFAULT_COMMANDS,
+    ExtraTool,
+    Toolbox,
+    ToolOutcome,
+    ToolPolicy,
+)
 from connector_factory.agent.transcript import (
     Redactor,
     Transcript,
@@ -34,6 +40,7 @@ __all__ = [
     "PRICES",
     "AgentResult",
     "AgentStopped",
+    "ExtraTool",
     "Limits",
     "Price",
     "Redactor",

@@ -2,7 +2,8 @@
 
 ``list_files``, ``read_file``, ``write_file``, ``edit_file`` and ``run_command`` are always
 offered (the two writing tools unless the policy is read-only); ``fetch_url`` only when the user
-allowed network and the plan names hosts. Anything the policy forbids comes back to the model as
+allowed network and the plan names hosts; a plugin's :class:`ExtraTool` entries when the policy
+carries them. Anything the policy forbids comes back to the model as
 an ``is_error`` tool result naming the reason, so it can correct course; nothing is raised to the
 loop.
 """
@@ -32,6 +33,25 @@ _PYTHONS = frozenset({"python", "python3", Path(sys.executable).name})
 
 
 @dataclass(frozen=True)
+class ExtraTool:
+    """A tool a plugin offers the model for one step, beside the core's.
+
+    Attributes:
+        name: the tool name (``^[a-z][a-z0-9_]*$``, not one of the core's).
+        description: what it does, for the model.
+        input_schema: the JSON Schema of its arguments (an object).
+        run: carries it out: given the model's arguments, returns the text for the model. It
+            raises ``ValueError`` (or ``OSError``) for a bad argument or a failure the model
+            should read; that becomes an ``is_error`` result. The plugin keeps its own limits.
+    """
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    run: Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
 class ToolPolicy:
     """What the tools of one step may do.
 
@@ -47,6 +67,8 @@ class ToolPolicy:
         max_read_chars: longest text returned by ``read_file``/``fetch_url``.
         max_output_chars: longest command output returned (the tail is kept).
         max_list: most paths ``list_files`` returns.
+        extra_tools: tools a plugin adds for this step (see :class:`ExtraTool`); their output
+            is masked like every tool's.
     """
 
     commands: tuple[tuple[str, ...], ...] = DEFAULT_COMMANDS
@@ -58,6 +80,7 @@ class ToolPolicy:
     max_read_chars: int = 100_000
     max_output_chars: int = 20_000
     max_list: int = 2_000
+    extra_tools: tuple[ExtraTool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +185,7 @@ class Toolbox:
             names.append("run_command")
         if self.policy.network and self.policy.hosts:
             names.append("fetch_url")
+        names += [t.name for t in self.policy.extra_tools if t.name not in _DEFINITIONS]
         return names
 
     def definitions(self) -> list[dict[str, Any]]:
@@ -169,7 +193,12 @@ class Toolbox:
         allowed = ", ".join(" ".join(c) for c in self.policy.commands) or "none"
         hosts = ", ".join(self.policy.hosts) or "none"
         defs = []
+        extra = {t.name: t for t in self.policy.extra_tools}
         for name in self.names():
+            if name in extra and name not in _DEFINITIONS:
+                defs.append({"name": name, "description": extra[name].description,
+                             "input_schema": extra[name].input_schema})
+                continue
             spec = _DEFINITIONS[name]
             description = str(spec["description"]).format(allowed=allowed, hosts=hosts)
             defs.append({"name": name, "description": description,
@@ -199,8 +228,11 @@ class Toolbox:
                                   self._arg(args, "new_text", True))
             elif name == "run_command":
                 return self._run(args.get("command"), deadline)
-            else:
+            elif name == "fetch_url":
                 text = self._fetch(self._arg(args, "url"))
+            else:
+                tool = next(t for t in self.policy.extra_tools if t.name == name)
+                text = tool.run(args)
         except Refused as exc:
             self.refusals += 1
             return ToolOutcome(self.redact(str(exc)), True)

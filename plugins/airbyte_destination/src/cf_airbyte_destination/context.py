@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,8 @@ from cf_airbyte_destination.cdk import CdkEra
 from cf_airbyte_destination.kotlin_check import kotlin_string
 from cf_airbyte_destination.phases import COMPONENT_TEST, INTEGRATION_TEST, PHASES
 from cf_airbyte_destination.profile import AIRBYTE_TYPES, META_COLUMNS, Profile
-from cf_airbyte_destination.sqlgen import DEDUPED_TABLE, build_templates
+from cf_airbyte_destination.repo_layout import definition_id
+from cf_airbyte_destination.sqlgen import DEDUPED_TABLE, build_templates, json_types, strips_nul
 
 _CAMEL = re.compile(r"_([a-z0-9])")
 
@@ -163,7 +163,7 @@ def template_context(profile: Profile, era: CdkEra, layout: Layout, name: str, p
         "p": phase, "name": name, "database": profile.database, "dialect": profile.dialect,
         "cdk_version": profile.cdk_version, "era": era.name, "toolkits": list(era.toolkits),
         "imp": era.imports, "profile": profile.model_dump(mode="json"),
-        "definition_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"cf:airbyte-destination:{name}")),
+        "definition_id": definition_id(name),
         "spec_fields": fields, "has_username": has_user, "has_password": has_password,
         "default_namespace_kt": '"' + _kt_template(profile.namespaces.default) + '"',
         "url_kt": _kt_template(profile.connection.url_format),
@@ -180,6 +180,10 @@ def template_context(profile: Profile, era: CdkEra, layout: Layout, name: str, p
         "mechanism": profile.upsert.mechanism, "batch_strategy": profile.batch_insert.strategy,
         "batch_size": profile.batch_insert.batch_size, "stage_name": "airbyte_stage",
         "change_column": profile.alter_table.change_column,
+        "key_columns_not_null": profile.upsert.key_columns_not_null,
+        "strip_nul": strips_nul(profile),
+        "json_types_kt": "setOf(" + ", ".join(kotlin_string(t) for t in json_types(profile)) + ")",
+        "json_types_display": ", ".join(json_types(profile)),
         "cdc_enabled": cdc_enabled,
         "cdc_default": "HARD_DELETE" if profile.cdc.deletion_mode == "hard_delete"
         else "SOFT_DELETE",

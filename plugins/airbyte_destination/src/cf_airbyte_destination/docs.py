@@ -56,7 +56,8 @@ def handoff(profile: Profile, slug: str, root: str, phases: dict[str, Any]) -> s
     lines = [f"# Handoff: {slug}", "",
              "Nothing was built or published by Connector Factory. To ship it:", "",
              f"1. Put `{folder}` at `airbyte-integrations/connectors/{slug}` in an Airbyte "
-             "checkout (JDK 17+, Docker).",
+             "checkout (JDK 21+, Docker) — or generate it there with `cf new … --repo "
+             "CHECKOUT`; it builds only inside the monorepo.",
              f"2. `./gradlew :airbyte-integrations:connectors:{slug}:build` "
              f"(Bulk CDK {profile.cdk_version}).",
              f"3. `./gradlew :airbyte-integrations:connectors:{slug}:integrationTestNonDocker` "

@@ -1,7 +1,7 @@
 """Running a phase's checkpoint with the project's Gradle wrapper, or saying why it cannot run.
 
 A checkpoint runs only when a ``gradlew`` wrapper is found (in the connector folder or a parent
-up to the project folder, e.g. an Airbyte monorepo checkout) and a JDK 17+ answers
+up to the project folder, e.g. an Airbyte monorepo checkout) and a JDK 21+ answers
 ``java -version``. Otherwise the result is ``blocked`` with the reason — never a pass that was
 not seen. A run passes only when Gradle exits 0 *and* every expected test appears in the JUnit
 reports as passed.
@@ -91,6 +91,10 @@ def task_prefix(gradlew: Path, connector_dir: Path) -> str:
     return "" if not rel.parts else ":" + ":".join(rel.parts) + ":"
 
 
+#: The bulk CDK is built for Java 21 (airbyte-cdk/bulk toolchain); older JDKs cannot compile it.
+MIN_JAVA = 21
+
+
 def blocked_reason(connector_dir: Path, project_dir: Path) -> str | None:
     """Why a checkpoint cannot run here (``blocked: no Gradle …``), or ``None``."""
     gradlew = find_gradlew(connector_dir, project_dir)
@@ -100,10 +104,25 @@ def blocked_reason(connector_dir: Path, project_dir: Path) -> str | None:
         return f"blocked: no Gradle (no executable gradlew in {where})"
     major, java = java_major_version()
     if major is None:
-        return "blocked: no JDK 17+ (no java found)"
-    if major < 17:
-        return f"blocked: no JDK 17+ ({java} is Java {major})"
+        return f"blocked: no JDK {MIN_JAVA}+ (no java found)"
+    if major < MIN_JAVA:
+        return f"blocked: no JDK {MIN_JAVA}+ ({java} is Java {major}; set JAVA_HOME to a JDK " \
+               f"{MIN_JAVA}+)"
     return None
+
+
+def checkpoint_command(phase: int, gradlew: Path, connector_dir: Path,
+                       tests: list[str]) -> list[str]:
+    """The Gradle command of phase ``phase``'s checkpoint: the wrapper's ``compileKotlin`` (phase
+    0) or ``integrationTestNonDocker --tests …``, as tasks of the connector's sub-project (inside
+    an Airbyte checkout: ``:airbyte-integrations:connectors:destination-NAME:compileKotlin``)."""
+    tp = task_prefix(gradlew, connector_dir)
+    if PHASES[phase].compile_only:
+        return [str(gradlew), f"{tp}compileKotlin", "--console=plain"]
+    command = [str(gradlew), f"{tp}{TEST_TASK}", "--console=plain", "--continue"]
+    for name in tests:
+        command += ["--tests", name]
+    return command
 
 
 def run_checkpoint(phase: int, connector_dir: Path, project_dir: Path, prefix: str,
@@ -117,14 +136,7 @@ def run_checkpoint(phase: int, connector_dir: Path, project_dir: Path, prefix: s
         return Checkpoint(phase, "blocked", reason, tests=tests)
     gradlew = find_gradlew(connector_dir, project_dir)
     assert gradlew is not None
-    tp = task_prefix(gradlew, connector_dir)
-    if PHASES[phase].compile_only:
-        command = [str(gradlew), f"{tp}compileKotlin",
-                   "--console=plain"]
-    else:
-        command = [str(gradlew), f"{tp}{TEST_TASK}", "--console=plain", "--continue"]
-        for name in tests:
-            command += ["--tests", name]
+    command = checkpoint_command(phase, gradlew, connector_dir, tests)
     reports = connector_dir / "build" / "test-results" / TEST_TASK
     if reports.is_dir():
         for old in reports.glob("TEST-*.xml"):

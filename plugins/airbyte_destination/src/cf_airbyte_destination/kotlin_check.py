@@ -36,9 +36,14 @@ def _parser() -> Any:
     return Parser(Language(tree_sitter_kotlin.language()))
 
 
+def parse_tree(source: bytes) -> Any:
+    """The tree-sitter syntax tree of Kotlin ``source``."""
+    return _parser().parse(source)
+
+
 def kotlin_problems(source: bytes) -> list[SyntaxProblem]:
     """Every ``ERROR`` or ``MISSING`` node of ``source`` (empty list: the file parses)."""
-    tree = _parser().parse(source)
+    tree = parse_tree(source)
     problems: list[SyntaxProblem] = []
     stack = [tree.root_node]
     while stack:
@@ -62,7 +67,7 @@ def check_kotlin_file(path: Path) -> list[SyntaxProblem]:
 def kotlin_string_literals(source: bytes) -> list[str]:
     """The decoded contents of every plain ``"…"`` string literal without templates
     (escapes ``\\n``, ``\\"``, ``\\\\``, ``\\$``, ``\\t`` resolved)."""
-    tree = _parser().parse(source)
+    tree = parse_tree(source)
     out: list[str] = []
     stack = [tree.root_node]
     while stack:

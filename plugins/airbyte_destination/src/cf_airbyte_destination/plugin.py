@@ -15,7 +15,7 @@ from typing import Any
 
 from connector_factory import hookimpl
 from connector_factory.errors import InputError
-from connector_factory.models import CheckResult, Step, StepContext, StepResult, Target, TargetInput
+from connector_factory.models import CheckResult, Step, StepContext, StepResult, Target
 
 from cf_airbyte_destination import TARGET
 from cf_airbyte_destination.cdk import era_for
@@ -39,19 +39,10 @@ from cf_airbyte_destination.scaffold import (
 
 @hookimpl
 def cf_targets() -> list[Target]:
-    """The ``airbyte-destination`` target."""
-    return [Target(
-        name=TARGET,
-        summary="Kotlin Airbyte destination on the Dataflow CDK, phase by phase (0–11), "
-                "gated by checkpoint tests",
-        inputs=(TargetInput(name="profile", type="path",
-                            help="Destination profile (YAML); without it the preflight questions "
-                                 "are asked in a terminal"),
-                TargetInput(name="repo", type="path", project_folder=True,
-                            help="An Airbyte checkout to write the connector into")),
-        steps=(Step.plan, Step.scaffold, Step.validate, Step.test_gate, Step.document,
-               Step.deploy),
-    )]
+    """The ``airbyte-destination`` target (described in :mod:`.targets`)."""
+    from cf_airbyte_destination.targets import TARGETS
+
+    return [Target.model_validate(target) for target in TARGETS]
 
 
 @hookimpl
@@ -81,6 +72,10 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
                    f"{', '.join(era.toolkits) or 'none'})"
     else:
         era_line = "CDK version unknown (open question)"
+    if ctx.inputs.get("repo"):
+        from cf_airbyte_destination.repo_layout import check_repo_target
+
+        check_repo_target(Path(ctx.inputs["repo"]), connector_layout(ctx).slug, ctx.name)
     writer = ctx.writer()
     writer.write(PROFILE_FILE, dump_profile(profile))
     questions = open_questions(profile)
@@ -140,6 +135,8 @@ def cf_validate(ctx: StepContext) -> StepResult | None:
         message=f"{len(kotlin) - len(broken)}/{len(kotlin)} Kotlin files parse "
                 "(tree-sitter-kotlin, no ERROR/MISSING nodes)",
         failures=[f"{rel}: {probs[0]}" for rel, probs in broken.items()]))
+    checks.append(conformance_check(ctx.project_dir, [ctx.project_dir / rel for rel in kotlin],
+                                    profile.cdk_version))
     props = (connector / "gradle.properties").read_text(encoding="utf-8")
     build = (connector / "build.gradle.kts").read_text(encoding="utf-8")
     pinned = re.search(rf"^cdkVersion={re.escape(profile.cdk_version)}$", props, re.M)
@@ -186,6 +183,26 @@ def cf_validate(ctx: StepContext) -> StepResult | None:
                       details={"kotlin_files": len(kotlin)})
 
 
+def conformance_check(root: Path, files: list[Path], cdk_version: str) -> CheckResult:
+    """``cdk-conformance``: every CDK import, override (with parameter types), CDK constructor
+    call and member reference in ``files`` exists in the pinned CDK's symbol table (see
+    :mod:`cf_airbyte_destination.cdk_conformance`); failures name file and line."""
+    from cf_airbyte_destination.cdk import range_for, symbol_table
+    from cf_airbyte_destination.cdk_conformance import check_tree
+
+    rng = range_for(cdk_version) if cdk_version != "unknown" else None
+    if rng is None or not rng.symbols:
+        return CheckResult(name="cdk-conformance", status="failed",
+                           message=f"no CDK symbol table for cdkVersion={cdk_version}")
+    table = symbol_table(rng.symbols)
+    report = check_tree(root, files, table["symbols"])
+    return CheckResult(
+        name="cdk-conformance", status="failed" if report.findings or not files else "passed",
+        message=f"CDK {cdk_version} (symbol table {rng.symbols}, {len(table['symbols'])} "
+                f"symbols): {report.summary()}",
+        failures=[str(f) for f in report.findings])
+
+
 def _needed(key: str, phase: int) -> bool:
     from cf_airbyte_destination.scaffold import EMBED_PHASE
 
@@ -196,7 +213,7 @@ def _needed(key: str, phase: int) -> bool:
 def cf_test_gate(ctx: StepContext) -> StepResult | None:
     """Run every phase checkpoint not yet passed, in order, stopping at the first failure.
 
-    Without a Gradle wrapper and JDK 17+ the step is ``blocked`` with ``blocked: no Gradle …``
+    Without a Gradle wrapper and JDK 21+ the step is ``blocked`` with ``blocked: no Gradle …``
     (exit 1: a blocked gate is not a success). A failure names each failing test, its category
     and the component to fix; with an LLM handle, a proposed fix for the first one.
     """

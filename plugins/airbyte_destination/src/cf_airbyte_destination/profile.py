@@ -136,11 +136,16 @@ class Upsert(_Strict):
     ``INSERT … ON CONFLICT (pk) DO UPDATE`` (a unique index on the primary key);
     ``window_delete_insert``: temp table with ``ROW_NUMBER()`` dedupe, delete the rows it
     supersedes, insert; ``replacing_merge_tree``: ClickHouse's engine-level dedupe.
+    ``key_columns_not_null``: create the primary key and cursor columns of a dedupe table
+    ``NOT NULL`` (required by ClickHouse's table definition).
     """
 
     mechanism: Literal[
         "merge", "insert_on_conflict", "window_delete_insert", "replacing_merge_tree"
     ] | Unknown
+    #: Primary-key and cursor (version) columns of a dedupe table are created NOT NULL
+    #: (ClickHouse: a sorting key or ReplacingMergeTree version column cannot be Nullable).
+    key_columns_not_null: bool = False
 
 
 class AlterTable(_Strict):

@@ -3,8 +3,9 @@
 For each phase 0–11 in order: an optional phase named in ``skip_phases`` is recorded as skipped;
 a phase blocked by an open question stops the run (``blocked``); otherwise the template is
 rendered with ``p = phase`` and the files whose first phase is ``<= phase`` are written. Then
-the phase's static checks run (every Kotlin file parses under tree-sitter, the Gradle files name
-the profile's CDK version, the phase's SQL parses in the profile's dialect) and its Gradle
+the phase's static checks run (every Kotlin file parses under tree-sitter and conforms to the
+pinned CDK's symbol table, the Gradle files name the profile's CDK version, the phase's SQL
+parses in the profile's dialect) and its Gradle
 checkpoint (:func:`~cf_airbyte_destination.gradle.run_checkpoint`). A failed check or checkpoint
 stops the run at that phase; a *blocked* checkpoint (no Gradle/JDK here) is recorded and the run
 goes on generating, but the phase is not counted as done.
@@ -44,7 +45,7 @@ FILE_PHASES: dict[str, int] = {
     "{P}TestConfigFactory.kt": 1, "{P}TestTableOperationsClient.kt": 1,
     "{P}TableOperationsTest.kt": 1, "{P}NamingUtils.kt": 1, "{P}SqlGenerator.kt": 1,
     "{P}AirbyteClient.kt": 1, "{P}ColumnUtils.kt": 3, "{P}NameGenerators.kt": 5,
-    "{P}DirectLoadDatabaseInitialStatusGatherer.kt": 5, "{P}ColumnNameMapper.kt": 5,
+    "{P}DirectLoadDatabaseInitialStatusGatherer.kt": 5,
     "{P}InsertBuffer.kt": 5, "{P}Aggregate.kt": 5, "{P}AggregateFactory.kt": 5,
     "{P}Writer.kt": 5, "{P}Checker.kt": 5, "WriteOperationV2.kt": 5, "{P}WriteTest.kt": 5,
 }
@@ -54,7 +55,7 @@ PHASE_SQL: dict[int, tuple[str, ...]] = {
     3: ("create_table", "create_or_replace_table", "table_exists", "count_table",
         "describe_table", "insert_rows", "drop_table"),
     4: ("get_generation_id",), 6: ("overwrite_table", "overwrite_missing_target"),
-    7: ("copy_table",), 8: ("add_column", "drop_column", "change_column"),
+    7: ("copy_table",), 8: ("add_column", "drop_column", "change_column", "change_column_to_json"),
     9: ("upsert",), 10: ("upsert",), 11: ("bulk_load",),
 }
 
@@ -65,7 +66,8 @@ EMBED_PHASE: dict[str, int] = {
     "describe_table": 3, "create_table": 3, "create_or_replace_table": 3,
     "create_dedupe_index": 3, "drop_table": 3, "count_table": 3, "insert_rows": 3,
     "get_generation_id": 4, "overwrite_table": 6, "overwrite_missing_target": 6,
-    "copy_table": 7, "add_column": 8, "drop_column": 8, "change_column": 8, "upsert": 9,
+    "copy_table": 7, "add_column": 8, "drop_column": 8, "change_column": 8,
+    "change_column_to_json": 8, "upsert": 9,
     "upsert_cdc_delete": 9, "bulk_load": 11,
 }
 
@@ -80,8 +82,8 @@ def first_phase(relpath: str, prefix: str) -> int:
 
 
 class PhaseWriter(FileWriter):
-    """A :class:`FileWriter` that writes only the files of phases ``<= phase`` (and skips files
-    that do not belong to the CDK layout, e.g. the column name mapper after 0.1.84)."""
+    """A :class:`FileWriter` that writes only the files of phases ``<= phase`` (and skips the
+    file names in ``excluded``)."""
 
     def __init__(self, base: FileWriter, phase: int, prefix: str, dest: str,
                  excluded: set[str]) -> None:
@@ -132,10 +134,19 @@ def static_checks(connector_dir: Path, profile: Profile, phase: int, written: li
                   project_dir: Path) -> list[str]:
     """Problems found by the phase's static checks (empty: all passed)."""
     problems: list[str] = []
-    for rel in sorted(set(written)):
-        if rel.endswith(".kt"):
-            bad = check_kotlin_file(project_dir / rel)
-            problems += [f"{rel}: {p}" for p in bad[:3]]
+    kotlin = [rel for rel in sorted(set(written)) if rel.endswith(".kt")]
+    for rel in kotlin:
+        bad = check_kotlin_file(project_dir / rel)
+        problems += [f"{rel}: {p}" for p in bad[:3]]
+    if kotlin and not problems:  # names the pinned CDK lacks stop the phase (cdk_conformance)
+        from cf_airbyte_destination.cdk import range_for, symbol_table
+        from cf_airbyte_destination.cdk_conformance import check_tree
+
+        rng = range_for(profile.cdk_version)
+        if rng is not None and rng.symbols:
+            report = check_tree(project_dir, [project_dir / rel for rel in kotlin],
+                                symbol_table(rng.symbols)["symbols"])
+            problems += [str(f) for f in report.findings[:10]]
     props = connector_dir / "gradle.properties"
     if not re.search(rf"^cdkVersion={re.escape(profile.cdk_version)}\s*$",
                      props.read_text(encoding="utf-8"), re.M):
@@ -196,8 +207,7 @@ def run_phases(ctx: StepContext) -> StepResult:
         era = era_for(profile.cdk_version)
     writer = ctx.writer()
     template = find_template("cf_airbyte_destination", TARGET)
-    excluded = {f"{layout.prefix}ColumnNameMapper.kt"} if era and era.name == "core-table" \
-        else set()
+    excluded: set[str] = set()
     states: dict[int, dict[str, Any]] = {}
     limitations = [f"{p} phase skipped: {why}" for p, why in profile.skip_phases.items()]
     stop: str = "completed"
@@ -252,7 +262,7 @@ def run_phases(ctx: StepContext) -> StepResult:
     not_run = [s.get("message", "") for s in states.values() if s.get("checkpoint") == "blocked"]
     if not_run:
         limitations.append(f"checkpoints of {len(not_run)} phase(s) not run here "
-                           f"({not_run[0]}); run `cf test-gate` where Gradle and JDK 17+ are "
+                           f"({not_run[0]}); run `cf test-gate` where Gradle and JDK 21+ are "
                            "available — until then no phase counts as done")
     if last_rendered >= 0:
         written = [w for w in render(last_rendered) if w]  # README with the final states

@@ -131,9 +131,13 @@ def build_templates(profile: Profile) -> SqlTemplates:
         s["bulk_load"] = (
             "COPY {table} ({columns}) FROM {file_literal} (FORMAT csv, HEADER false)",)
     elif strategy == "staged_files" and d == "snowflake":
+        # The stage must exist before PUT; PUT … AUTO_COMPRESS = TRUE stores <file>.gz, so COPY
+        # names that file (real destination-snowflake: stage per table, .csv.gz files).
         s["bulk_load"] = (
-            "PUT {file_uri} @{stage} AUTO_COMPRESS = TRUE OVERWRITE = TRUE",
-            "COPY INTO {table} ({columns}) FROM @{stage} FILES = ({file_name_literal}) "
+            "CREATE STAGE IF NOT EXISTS {namespace}.{stage}",
+            "PUT {file_uri} @{namespace}.{stage} AUTO_COMPRESS = TRUE OVERWRITE = TRUE",
+            "COPY INTO {table} ({columns}) FROM @{namespace}.{stage} "
+            "FILES = ({staged_file_literal}) "
             "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' NULL_IF = ('')) "
             "PURGE = TRUE",
         )
@@ -164,6 +168,12 @@ def build_templates(profile: Profile) -> SqlTemplates:
         s["change_column"] = (
             "ALTER TABLE {table} ALTER COLUMN {column} TYPE {type} "
             "USING CAST({column} AS {type})",)
+        if d == "postgres":
+            # CAST('plain text' AS jsonb) fails; to_jsonb wraps any value as JSON (what the
+            # real destination-postgres does for a change to jsonb).
+            s["change_column_to_json"] = (
+                "ALTER TABLE {table} ALTER COLUMN {column} TYPE {type} "
+                "USING to_jsonb({column})",)
     elif change == "modify_column":
         s["change_column"] = ("ALTER TABLE {table} MODIFY COLUMN {column_def}",)
     elif change == "recreate_column":
@@ -175,6 +185,7 @@ def build_templates(profile: Profile) -> SqlTemplates:
         )
     else:
         s["change_column"] = ()
+    s.setdefault("change_column_to_json", s["change_column"])
 
     # -- dedupe --------------------------------------------------------------------------------
     f["pk_match_item"] = "{tgt}.{column} = {src}.{column}"
@@ -369,10 +380,9 @@ class SqlGenerator:
         meta_nullable = {"_airbyte_generation_id": True}
         defs = [self.column_def(self.meta_column(c), self.profile.meta_type(c),
                                 meta_nullable.get(c, False)) for c in META_COLUMNS]
-        pk = set(table.primary_key)
+        keys = self.key_columns(table) if dedupe else set()
         for name, airbyte_type in table.fields.items():
-            nullable = name not in table.non_null and not (dedupe and name in pk and
-                                                            self.profile.dialect == "clickhouse")
+            nullable = name not in table.non_null and name not in keys
             defs.append(self.column_def(self.names.column(name),
                                         self.profile.type_for(airbyte_type), nullable))
         values = self._table_values(table)
@@ -392,6 +402,14 @@ class SqlGenerator:
                 self.names.normalize(f"{self.names.normalize(table.name)}_pk"))
             statements += self._stmts("create_dedupe_index", values)
         return statements
+
+    def key_columns(self, table: TableSpec) -> set[str]:
+        """Fields of a dedupe table created ``NOT NULL``: primary key and cursor when the profile
+        says ``upsert.key_columns_not_null`` (ClickHouse), else none. The generated
+        ``AirbyteClient.keyColumns`` applies the same rule."""
+        if not self.profile.upsert.key_columns_not_null:
+            return set()
+        return set(table.primary_key) | ({table.cursor} if table.cursor else set())
 
     def drop_table(self, table: TableSpec) -> list[str]:
         """Statements dropping ``table`` if it exists."""
@@ -418,7 +436,9 @@ class SqlGenerator:
     # -- loading -------------------------------------------------------------------------------
 
     def literal(self, value: Any) -> str:
-        """A Python value as a SQL literal (JSON text for dicts/lists, ISO text for times)."""
+        """A Python value as a SQL literal (JSON text for dicts/lists, ISO text for times;
+        NUL characters stripped where :meth:`sanitize` says)."""
+        value = self.sanitize(value)
         if value is None:
             return "NULL"
         if isinstance(value, bool):
@@ -430,6 +450,12 @@ class SqlGenerator:
         if isinstance(value, datetime | date | time):
             return self.names.literal(value.isoformat())
         return self.names.literal(str(value))
+
+    def sanitize(self, value: Any) -> Any:
+        """``value`` with NUL characters removed from every string in it when the profile's
+        database rejects them (PostgreSQL), else unchanged; the generated
+        ``stripNulCharacters`` does the same to Airbyte values before they are bound."""
+        return strip_nul(value) if strips_nul(self.profile) else value
 
     @staticmethod
     def _json_if_needed(table: TableSpec, key: str, value: Any) -> Any:
@@ -445,7 +471,8 @@ class SqlGenerator:
         """
         keys = list(META_COLUMNS) + list(table.fields)
         groups = [self._frag("row", {"values": ", ".join(
-            self.literal(self._json_if_needed(table, k, r.get(k))) for k in keys)})
+            self.literal(self._json_if_needed(table, k, self.sanitize(r.get(k))))
+            for k in keys)})
                   for r in rows]
         values = self._table_values(table)
         values["columns"] = self._columns(table)
@@ -459,6 +486,7 @@ class SqlGenerator:
         values["file_literal"] = self.names.literal(file_path)
         values["file_uri"] = "file://" + file_path
         values["file_name_literal"] = self.names.literal(file_path.rsplit("/", 1)[-1])
+        values["staged_file_literal"] = self.names.literal(file_path.rsplit("/", 1)[-1] + ".gz")
         values["stage"] = stage
         return self._stmts("bulk_load", values)
 
@@ -469,7 +497,7 @@ class SqlGenerator:
         for row in rows:
             cells = []
             for key in keys:
-                value = self._json_if_needed(table, key, row.get(key))
+                value = self._json_if_needed(table, key, self.sanitize(row.get(key)))
                 if value is None:
                     cells.append("")
                     continue
@@ -522,7 +550,20 @@ class SqlGenerator:
         values.update(column=column, type=db_type,
                       column_def=self.column_def(column, db_type, True),
                       temp_column=self.names.column(f"{self.names.normalize(name)}_ab_tmp"))
-        return self._stmts("change_column", values)
+        key = "change_column_to_json" if db_type in json_types(self.profile) else "change_column"
+        return self._stmts(key, values)
+
+    def check_statements(self, namespace: str, table_name: str) -> list[list[str]]:
+        """What the generated checker runs, in order: create namespace, create a scratch table
+        (meta columns + ``test_key``), insert one row, count (must be 1), drop the table. Each
+        item is one step's statements; the count step is one query returning ``total``."""
+        table = TableSpec(namespace, table_name, {"test_key": "string"})
+        row = {"_airbyte_raw_id": "00000000-0000-0000-0000-000000000001",
+               "_airbyte_extracted_at": "2024-01-01T00:00:00+00:00", "_airbyte_meta": {},
+               "_airbyte_generation_id": 0, "test_key": "check"}
+        return [self.create_namespace(namespace), self.create_table(table),
+                self.insert_rows(table, [row]), self.count_table(table),
+                self.drop_table(table)]
 
     # -- dedupe --------------------------------------------------------------------------------
 
@@ -596,6 +637,35 @@ class SqlGenerator:
         if table.primary_key and self.templates.statements["upsert"]:
             out["upsert"] = self.upsert(table, temp, table)
         return out
+
+
+def strips_nul(profile: Profile) -> bool:
+    """Whether the connector removes NUL characters from strings (PostgreSQL rejects U+0000 in
+    text and jsonb; real destination-postgres write/transform/PostgresValueSanitizer.kt)."""
+    return profile.dialect == "postgres"
+
+
+def strip_nul(value: Any) -> Any:
+    """``value`` with ``"\x00"`` removed from every string, recursing into lists and dicts."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def json_types(profile: Profile) -> list[str]:
+    """The database types the profile stores JSON in (object, array, union, unknown), unique,
+    in that order; a column changed to one of them converts with ``change_column_to_json``."""
+    out: list[str] = []
+    for airbyte_type in sorted(JSON_TYPES, key=["object", "array", "union",
+                                                "unknown_type"].index):
+        db_type = profile.type_for(airbyte_type)
+        if db_type not in out:
+            out.append(db_type)
+    return out
 
 
 def normalize_type(profile: Profile, type_name: str) -> str:

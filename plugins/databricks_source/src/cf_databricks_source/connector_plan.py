@@ -206,9 +206,14 @@ class TablePlan(BaseModel):
 
     @model_validator(mode="after")
     def _keys_fit_ingestion(self) -> TablePlan:
-        if self.ingestion_type != "append" and not self.primary_keys:
+        if self.ingestion_type in ("cdc", "cdc_with_deletes") and not self.primary_keys:
             raise ValueError(
-                f"table {self.name}: primary_keys is required unless ingestion is append")
+                f"table {self.name}: primary_keys is required for {self.ingestion_type}")
+        if self.ingestion_type == "append" and not self.cursor_field:
+            raise ValueError(
+                f"table {self.name}: append needs a cursor_field that only grows (a creation "
+                "time or a growing id); without one every read re-appends the whole "
+                "collection: use snapshot")
         if self.ingestion_type in ("cdc", "cdc_with_deletes") and not self.cursor_field:
             raise ValueError(
                 f"table {self.name}: cursor_field is required for {self.ingestion_type}")
@@ -243,7 +248,27 @@ class ConnectorPlan(BaseModel):
     auth: Auth = Field(default_factory=Auth)
     rate_limits: str = ""
     tables: list[TablePlan]
-    #: Candidate tables seen but not chosen, for the doc (name -> why not).
+    #: Every GET endpoint not planned as a table, for the doc (``"GET /path"`` -> why not:
+    #: ``"table NAME: …"`` for a candidate not chosen, else why it cannot be a table).
     skipped: dict[str, str] = Field(default_factory=dict)
     #: Counts for the summary: operations, GET operations, list endpoints found.
     stats: dict[str, int] = Field(default_factory=dict)
+
+
+def table_options(plan: ConnectorPlan) -> dict[str, str]:
+    """The per-table options the plan's parameters read (``source: table_option``), by option
+    name, each described with the tables that use it and whether they need it — for the
+    connector spec's ``external_options_allowlist`` and the README. Order: first use."""
+    uses: dict[str, list[str]] = {}
+    about: dict[str, str] = {}
+    required: dict[str, bool] = {}
+    for table in plan.tables:
+        for p in table.params:
+            if p.source != "table_option":
+                continue
+            option = p.option or p.name
+            uses.setdefault(option, []).append(table.name)
+            about.setdefault(option, p.description or f"{p.in_} parameter {p.name}")
+            required[option] = required.get(option, False) or p.required
+    return {option: f"{about[option]} ({'required' if required[option] else 'optional'} for "
+                    f"{', '.join(names)})" for option, names in uses.items()}

@@ -1,18 +1,50 @@
-"""The ``--doc`` input: a local file or a URL, and whether it is an OpenAPI/Swagger document."""
+"""The ``--doc`` input: a local file or a URL; what it is (an OpenAPI/Swagger description, or
+prose a model must read); and its parsed form, made once per process.
+
+Classification, in order:
+
+1. an empty file (only white space) and a binary file (a NUL byte, or mostly control bytes
+   that are not UTF-8) are refused, naming the problem;
+2. ``.md``/``.markdown``/``.html``/``.htm``/``.txt``/``.rst`` files, and text starting with
+   ``<`` (not named ``.json``/``.yaml``/``.yml``), are prose;
+3. text that starts with ``{``/``[``, or a ``.json``/``.yaml``/``.yml`` file, must parse
+   (a syntax error is reported as ``line L, column C: …``) and be an OpenAPI 3.x/Swagger 2.0
+   mapping (``openapi`` or ``swagger`` at the top), else it is refused;
+4. anything else is parsed as YAML: an OpenAPI mapping is a description; text that fails to parse
+   but has an ``openapi:``/``swagger:`` key at the start of a line is a broken description (its
+   syntax error is reported); the rest is prose.
+
+The parsed value (``$ref`` objects as lazy :class:`jsonref.JsonRef` proxies, see
+:class:`~cf_databricks_source.doc_parse.LazyRefs`) is kept per file (path, size, modification
+time) for the rest of the process, so the plan step's classification and research share one parse.
+"""
 
 from __future__ import annotations
 
-import json
+import re
 import tempfile
 import urllib.request
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import yaml
 from connector_factory.errors import InputError
+
+from cf_databricks_source import doc_parse
 
 #: Largest document read, in bytes (GitHub's description is about 13 MB).
 MAX_BYTES = 100 * 1024 * 1024
+#: Parsed documents kept per process (GitHub's description takes about 130 MiB parsed).
+CACHE_SIZE = 2
+
+PROSE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt", ".rst")
+STRUCTURED_SUFFIXES = (".json", ".yaml", ".yml")
+_OPENAPI_KEY = re.compile(r"""^["']?(openapi|swagger)["']?[ \t]*:""", re.MULTILINE)
+_CONTROL = bytes(set(range(32)) - {9, 10, 12, 13})
+_FIX_KIND = "pass an OpenAPI 3.x or Swagger 2.0 document, or a Markdown/HTML API doc"
+
+_parsed: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
 
 
 @lru_cache(maxsize=8)
@@ -41,21 +73,136 @@ def local_copy(doc: str) -> Path:
 
 def classify_doc(doc: str) -> tuple[str, str]:
     """``("openapi", where)`` when ``doc`` is an OpenAPI 3.x or Swagger 2.0 document, else
-    ``("text", where)`` (Markdown, HTML, anything a model must read). ``where`` names the input.
+    ``("text", where)`` for prose (Markdown, HTML, plain text) a model must read. ``where`` names
+    the input. An OpenAPI document is parsed here, once, for the rest of the process
+    (:func:`parsed_document`).
 
     Raises:
-        InputError: the file does not exist or cannot be fetched.
+        InputError: the file does not exist or cannot be fetched; it is empty, binary, or too
+            large; it is JSON/YAML with a syntax error (``line L, column C: …``) or is JSON/YAML
+            but not an OpenAPI/Swagger document.
     """
     path = local_copy(doc)
-    head = path.read_bytes()[:MAX_BYTES].decode("utf-8", errors="replace")
-    data: object = None
+    text = read_text(path, f"--doc {doc}")
+    suffix = Path(doc.split("?")[0].split("#")[0]).suffix.lower()
+    first = text.lstrip()[:1]
+    if suffix in PROSE_SUFFIXES or (first == "<" and suffix not in STRUCTURED_SUFFIXES):
+        return "text", doc
+    structured = first in ("{", "[") or suffix in STRUCTURED_SUFFIXES
     try:
-        data = json.loads(head)
-    except ValueError:
-        try:
-            data = yaml.safe_load(head)
-        except yaml.YAMLError:
-            data = None
-    if isinstance(data, dict) and ("openapi" in data or "swagger" in data):
+        data = parsed_document(path, f"--doc {doc}", text)
+    except InputError:
+        if structured or _OPENAPI_KEY.search(text):
+            raise
+        return "text", doc
+    if is_openapi(data):
         return "openapi", doc
+    if structured:
+        what = "empty (no value)" if data is None else "JSON/YAML but not an OpenAPI 3.x or " \
+            "Swagger 2.0 document (no 'openapi' or 'swagger' key at the top)"
+        raise InputError(f"--doc {doc} is {what}", _FIX_KIND)
     return "text", doc
+
+
+def is_openapi(data: Any) -> bool:
+    """Whether a parsed document is an OpenAPI/Swagger mapping (``openapi``/``swagger`` key)."""
+    return isinstance(data, dict) and ("openapi" in data or "swagger" in data)
+
+
+def read_text(path: Path, where: str) -> str:
+    """The text of ``path`` (UTF-8, with or without BOM; UTF-16/32 with a BOM).
+
+    Raises:
+        InputError: ``where`` is empty (white space only), binary, or larger than
+            :data:`MAX_BYTES`.
+    """
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise InputError(f"{where} is {size // (1024 * 1024)} MiB; the limit is "
+                         f"{MAX_BYTES // (1024 * 1024)} MiB", "pass a smaller document")
+    raw = path.read_bytes()
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                break
+            return _not_empty(text, where)
+    head = raw[:8192]
+    if b"\x00" in head:
+        raise InputError(f"{where} is a binary file (it holds NUL bytes), not an API description",
+                         _FIX_KIND)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        controls = sum(head.count(byte) for byte in _CONTROL)
+        if controls * 10 > len(head):
+            raise InputError(f"{where} is a binary file, not an API description",
+                             _FIX_KIND) from None
+        text = raw.decode("utf-8", errors="replace")
+    return _not_empty(text, where)
+
+
+def _not_empty(text: str, where: str) -> str:
+    if not text.strip():
+        raise InputError(f"{where} is empty", _FIX_KIND)
+    return text
+
+
+def parsed_document(path: Path, where: str | None = None, text: str | None = None) -> Any:
+    """The parsed value of the JSON or YAML file ``path``, ``$ref`` objects as lazy references
+    that resolve against it (references to other files or URLs are not fetched: they raise
+    :class:`jsonref.JsonRefError` when read). Parsed once per process while the file keeps its
+    size and modification time; ``text`` is the file's text when the caller already read it.
+
+    Raises:
+        InputError: the file is not JSON/YAML (``line L, column C: …``), is empty or binary.
+    """
+    where = where or path.name
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _parsed:
+        _parsed.move_to_end(key)
+        return _parsed[key]
+    if text is None:
+        text = read_text(path, where)
+    data = parse_text(text, Path(key[0]).as_uri(), where)
+    _parsed[key] = data
+    while len(_parsed) > CACHE_SIZE:
+        _parsed.popitem(last=False)
+    return data
+
+
+def forget_parsed() -> None:
+    """Drop every kept parse (tests, long-lived processes)."""
+    _parsed.clear()
+
+
+def _no_remote(uri: str) -> Any:
+    raise ValueError(f"external reference {uri} is not fetched (research is offline)")
+
+
+def parse_text(text: str, base_uri: str, where: str) -> Any:
+    """Parse ``text`` as JSON when it starts with ``{``/``[`` (falling back to YAML, a superset,
+    e.g. for comments), else as YAML; ``$ref`` objects become lazy references to ``base_uri``.
+
+    Raises:
+        InputError: ``where: line L, column C: …`` (for text that looks like JSON, the JSON
+            error).
+    """
+    refs = doc_parse.LazyRefs(base_uri, _no_remote)
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return refs.bind(doc_parse.load_json(text, refs))
+        except doc_parse.DocSyntaxError as json_error:
+            try:
+                return refs.bind(doc_parse.load_yaml(text, refs))
+            except doc_parse.DocSyntaxError:
+                raise InputError(f"{where} is not valid JSON: {json_error}",
+                                 "fix the syntax at that position") from None
+    try:
+        return refs.bind(doc_parse.load_yaml(text, refs))
+    except doc_parse.DocSyntaxError as exc:
+        raise InputError(f"{where} is not valid YAML: {exc}",
+                         "fix the syntax at that position") from None

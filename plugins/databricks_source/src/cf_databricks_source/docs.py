@@ -5,7 +5,7 @@ from __future__ import annotations
 from connector_factory.files import FileWriter
 from connector_factory.models import StepResult
 
-from cf_databricks_source.connector_plan import ConnectorPlan
+from cf_databricks_source.connector_plan import ConnectorPlan, table_options
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.scaffold import (
     TABLE_OPTIONS,
@@ -13,6 +13,14 @@ from cf_databricks_source.scaffold import (
     connector_spec,
     write_connector_spec,
 )
+
+
+def test_command(layout: Layout, live: bool = False) -> str:
+    """The shell command that runs the connector's tests from the project root (the package is
+    found through ``PYTHONPATH=src``, the suite through the current folder)."""
+    env = (f"CONNECTOR_TEST_MODE=live CONNECTOR_TEST_CONFIG_PATH={layout.dev_config_file} "
+           if live else "")
+    return f"{env}PYTHONPATH=src python -m pytest {layout.tests_dir}"
 
 
 def readme(plan: ConnectorPlan, layout: Layout) -> str:
@@ -54,7 +62,8 @@ def readme(plan: ConnectorPlan, layout: Layout) -> str:
         lines.append(f"| `{p['name']}` | {'yes' if p['required'] else 'no'} | "
                      f"{'yes' if p['secret'] else 'no'} | {p['description']} |")
     lines += ["", f"Per-table options (`external_options_allowlist`): "
-              f"{', '.join(f'`{o}`' for o in TABLE_OPTIONS)}.", ""]
+              f"{', '.join(f'`{o}`' for o in [*TABLE_OPTIONS, *table_options(plan)])}.", ""]
+    lines += [f"- `{o}`: {text}" for o, text in table_options(plan).items()]
     first = plan.tables[0].name if plan.tables else "TABLE"
     secret = {"bearer": '"token": "…"', "basic": '"username": "…", "password": "…"',
               "api_key": '"api_key": "…"'}.get(auth.type, "")
@@ -70,9 +79,12 @@ def readme(plan: ConnectorPlan, layout: Layout) -> str:
         f'records, offset = connector.read_table("{first}", None, {{}})',
         f'more, offset2 = connector.read_table("{first}", offset, {{}})  # next batch',
         "```", "",
-        "Test it: `python -m pytest tests/unit/sources/"
-        f"{plan.name}` (live with `configs/dev_config.json`, written by `cf credentials`; "
-        "otherwise against the simulated API).", "",
+        "## Tests", "",
+        "From the project root, in the suite's default mode (answered by the simulator spec in "
+        f"`{layout.spec_dir}/`, no credentials):", "",
+        "```bash", test_command(layout), "```", "",
+        "Live, with the credentials `cf credentials` (or `cf new … --config FILE`) wrote:", "",
+        "```bash", test_command(layout, live=True), "```", "",
         "## Limits", "",
         f"Rate limits: {plan.rate_limits or 'not stated in the API description'}. "
         "Requests are retried on 429 and 5xx with backoff, honouring `Retry-After`; every call "

@@ -1,13 +1,20 @@
 """Where a connector's files go, named as in the Lakeflow community connectors repository.
 
-Standalone (a new folder) the whole layout is written, including a Lakeflow interface module and
-contract suite so the folder tests itself; inside a checkout of the repository (``--repo``) only
-the connector's own folders are written and the repository's interface and suite are used.
+The repository (databrickslabs/lakeflow-community-connectors at commit f9c88869) keeps a
+connector in three folders: its package ``src/databricks/labs/community_connector/sources/NAME/``,
+its tests ``tests/unit/sources/NAME/`` (test class, auth test, ``configs/dev_table_config.json``)
+and its simulator spec ``src/databricks/labs/community_connector/source_simulator/specs/NAME/``
+(``endpoints.yaml`` + ``corpus/``). Inside a checkout (``--repo``) only those three are written and
+the repository's interface, simulator and suite are used; standalone (a new folder) the parts the
+repository would provide are written too, by this project (the template's models of them), so
+the folder tests itself the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from cf_databricks_source.simulator_spec import spec_dir
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,24 @@ class Layout:
         return f"{self.tests_dir}/auth_test.py"
 
     @property
+    def spec_dir(self) -> str:
+        """The simulator spec folder (``endpoints.yaml`` + ``corpus/``)."""
+        return spec_dir(self.name)
+
+    @property
+    def table_config_file(self) -> str:
+        """Per-table options the suite reads, ``configs/dev_table_config.json``."""
+        return f"{self.tests_dir}/configs/dev_table_config.json"
+
+    @property
+    def own_dirs(self) -> tuple[str, str, str]:
+        """The connector's own folders: package, tests, simulator spec."""
+        return self.src_dir, self.tests_dir, self.spec_dir
+
+    @property
     def dev_config_file(self) -> str:
-        """Live credentials (mode 0600, git-ignored)."""
+        """Live credentials (mode 0600, git-ignored); tests get them as
+        ``CONNECTOR_TEST_CONFIG_PATH`` (the repository's suite reads no config file itself)."""
         return f"{self.tests_dir}/configs/dev_config.json"
 
     @property
@@ -73,4 +96,4 @@ class Layout:
         connector's own folders)."""
         if not self.in_repo:
             return True
-        return rel.startswith((self.src_dir + "/", self.tests_dir + "/"))
+        return rel.startswith(tuple(d + "/" for d in self.own_dirs))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 
-from connector_factory.agent import load_role, run_agent
+from connector_factory.agent import ToolPolicy, load_role, run_agent
 from connector_factory.errors import InputError, StepFailed
 from connector_factory.models import StepContext, StepResult
 
@@ -37,6 +37,8 @@ def research_task(doc_text: str, where: str, name: str, api_doc_file: str,
         f"Tables to include: {', '.join(tables)}." if tables else
         "Choose up to 10 tables.",
         f"Base URL to use: {base_url}." if base_url else "",
+        "Where the `probe_api` tool is offered, check each table against the live API with it "
+        "and record its answers as `live:` evidence; the live answer wins over the prose.",
         "The YAML block must validate against this JSON Schema (ConnectorPlan; set "
         f"`source_kind: llm`, `source: {where}`, `name: {name}`):",
         shape,
@@ -65,16 +67,22 @@ def research_with_llm(ctx: StepContext) -> StepResult:
     task = research_task(text, doc, ctx.name, layout.api_doc_file, ctx.inputs.get("tables"),
                          ctx.inputs.get("base_url"))
     role = load_role("cf_databricks_source", ROLE)
+    from cf_databricks_source.probe_step import credentials_for, probe_agent_tool
+
+    probe = probe_agent_tool(ctx)
+    policy = ToolPolicy(extra_tools=(probe,) if probe else ())
+    secrets = credentials_for(ctx).values()
     began = time.monotonic()
     with ctx.reporter.progress(f"{ROLE} reading {doc}"):
-        result = run_agent(ctx.llm, ctx.project_dir, step="research", role=role, task=task)
+        result = run_agent(ctx.llm, ctx.project_dir, step="research", role=role, task=task,
+                           policy=policy, secrets=secrets)
     result.raise_if_failed()
     problem = _check(ctx, layout)
     if problem is not None:
         with ctx.reporter.progress(f"{ROLE} fixing the plan block"):
             again = run_agent(ctx.llm, ctx.project_dir, step="research", role=role,
                               task=f"The core could not use `{layout.api_doc_file}`: {problem}. "
-                                   "Fix the file.")
+                                   "Fix the file.", policy=policy, secrets=secrets)
         again.raise_if_failed()
         result.usage.add(again.usage)
         problem = _check(ctx, layout)

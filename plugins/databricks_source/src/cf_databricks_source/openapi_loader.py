@@ -3,30 +3,29 @@ needs (base URL, security schemes, operations, parameters, response schemas).
 
 Facts used here come from the OpenAPI Specification 3.0.3/3.1.0 (``servers``, ``components``,
 ``securitySchemes``, ``content``) and Swagger 2.0 (``host``/``basePath``/``schemes``,
-``securityDefinitions``, a response's ``schema``). ``$ref`` is resolved lazily by :mod:`jsonref`,
-which tolerates reference cycles; references to other files or URLs are not fetched (research is
-offline) and count as unresolved.
+``securityDefinitions``, a response's ``schema``). The document is parsed once per process by
+:func:`~cf_databricks_source.doc_input.parsed_document`; each ``$ref`` object became a lazy
+:class:`jsonref.JsonRef` proxy while it was parsed, resolved only when research reads it (cycles
+are tolerated). Measured on GitHub's description (13 MB, 10,460 references): ``jsonref``'s
+up-front ``replace_refs`` pass took 1.2 s of a 1.9 s research; the proxies made at parse time
+cost 0.03 s. References to other files or URLs are not fetched (research is offline) and count
+as unresolved.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonref
-import yaml
 from connector_factory.errors import InputError
 
 from cf_databricks_source.connector_plan import Auth
+from cf_databricks_source.doc_input import parsed_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-def _no_remote(uri: str) -> Any:
-    raise jsonref.JsonRefError(f"external reference {uri} is not fetched", {"$ref": uri})
 
 
 @dataclass
@@ -52,24 +51,28 @@ class Operation:
 
 
 def safe_dict(node: Any) -> dict[str, Any]:
-    """``node`` when it is a mapping whose references resolve, else ``{}``."""
+    """``node`` when it is a mapping whose references resolve, else ``{}``. A reference comes back
+    as the mapping it points to (nested references stay lazy): reading through the proxy costs
+    about a microsecond per access, a third of research on GitHub's description."""
     try:
+        if type(node) is jsonref.JsonRef:
+            node = node.__subject__
         return node if isinstance(node, dict) else {}
     except jsonref.JsonRefError:
         return {}
 
 
 class OpenAPIDocument:
-    """A parsed, ref-resolving OpenAPI/Swagger document.
+    """A parsed, ref-resolving OpenAPI/Swagger document (the process's one parse of ``path``).
 
     Raises (from the constructor):
-        InputError: the file is not JSON/YAML, not an OpenAPI 3.x/Swagger 2.0 document, or has no
-            ``paths``.
+        InputError: the file is not JSON/YAML (``line L, column C: …``), not an OpenAPI
+            3.x/Swagger 2.0 document, or has no ``paths``.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        raw = _parse(path)
+        raw = parsed_document(path)
         if not isinstance(raw, dict):
             raise InputError(f"{path.name} is not an OpenAPI document (top level is not a mapping)",
                              "pass an OpenAPI 3.x or Swagger 2.0 document")
@@ -86,9 +89,7 @@ class OpenAPIDocument:
             raise InputError(f"{path.name} has no paths",
                              "pass a document that describes the API's endpoints")
         self.version = version
-        self.doc: dict[str, Any] = jsonref.replace_refs(
-            raw, base_uri=path.resolve().as_uri(), loader=_no_remote, lazy_load=True,
-            proxies=True)
+        self.doc: dict[str, Any] = raw
 
     @property
     def title(self) -> str:
@@ -257,18 +258,3 @@ def _auth_of(scheme: dict[str, Any], name: str) -> Auth | None:
     if kind in ("oauth2", "openIdConnect"):
         return Auth(type="bearer")
     return None
-
-
-def _parse(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{path.name} is neither JSON nor YAML{where}",
-                         "fix the syntax or pass the document as JSON") from None

@@ -1,83 +1,53 @@
 """Deterministic research on an OpenAPI/Swagger document: which list endpoints can be tables, and
-for each its records, primary key, cursor, ingestion type and pagination, with the evidence.
+for each its records, parameters, primary key, cursor, ingestion type and pagination, with the
+evidence.
 
-A candidate table is a ``GET`` operation without path parameters whose success response is a list
-of records (the body itself, or one array property of it). Decisions follow the names real APIs
-use (``id``; ``updated_at``; ``since``; ``page``/``per_page`` with a ``Link`` header; ``cursor``
-tokens; ``offset``/``limit``) and each is recorded with the document path it came from. When the
-user names no tables, up to :data:`MAX_TABLES` are chosen by a score that favours incremental,
-paginated, keyed, shallow endpoints; the reason is written into the plan.
+A candidate table is a ``GET`` operation whose success response is a list of records (the body
+itself, or an array in it, also inside ``allOf`` parts or a ``data``/``result`` envelope). Each
+decision is made by a module with one job — :mod:`.params` (table options, connection options,
+parent tables, fixed values), :mod:`.keys`, :mod:`.incremental`, :mod:`.pagination_detect`,
+:mod:`.deletes`, :mod:`.auth_detect` — and recorded with the document path it came from;
+:mod:`.ranking` names the tables and chooses them when the user names none. Every ``GET`` that is
+not a table is listed in ``skipped`` with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from connector_factory.errors import InputError
 
-from cf_databricks_source.connector_plan import (
-    ConnectorPlan,
-    Incremental,
-    IngestionType,
-    Pagination,
-    TablePlan,
-)
+from cf_databricks_source import deletes, incremental, pagination_detect
+from cf_databricks_source.auth_detect import auth_for, credential_gaps, server
+from cf_databricks_source.connector_plan import ConnectionOption, ConnectorPlan, TablePlan
+from cf_databricks_source.keys import primary_key
 from cf_databricks_source.openapi_loader import OpenAPIDocument, Operation, safe_dict
-from cf_databricks_source.schema_flatten import flatten
+from cf_databricks_source.params import (
+    parent_column,
+    parent_field,
+    path_param_names,
+    plan_params,
+)
+from cf_databricks_source.ranking import (
+    MAX_TABLES,
+    Candidate,
+    RankContext,
+    assign_names,
+    choose,
+    flag,
+    score,
+    segments,
+)
+from cf_databricks_source.schema_flatten import flatten, leaf_fields
 
-#: Tables chosen when the user names none.
-MAX_TABLES = 10
-#: Page size asked for when the API allows it.
-PAGE_SIZE = 100
+__all__ = ["MAX_TABLES", "research"]
 
-PK_NAMES = ("id", "uuid", "guid", "key", "sha", "slug", "number", "code")
-UPDATED_NAMES = ("updated_at", "updatedat", "updated", "modified_at", "modifiedat", "modified",
-                 "last_modified", "lastmodified", "last_modified_at", "lastmodifiedat",
-                 "date_modified", "date_updated", "updated_time", "update_time", "updatetime",
-                 "last_updated", "lastupdated", "changed_at")
-CREATED_NAMES = ("created_at", "createdat", "created", "created_time", "create_time",
-                 "date_created", "timestamp", "time", "occurred_at", "event_time")
-SINCE_NAMES = ("since", "updated_since", "updatedsince", "modified_since", "modifiedsince",
-               "updated_after", "updatedafter", "modified_after", "since_updated",
-               "last_modified_since", "changed_since", "updated_at_gte", "updated_at[gte]",
-               "updated_at_from", "min_updated_at", "start_time", "from_date")
-SORT_NAMES = ("sort", "_sort", "sort_by", "sortby", "order_by", "orderby", "sort_field")
-DIRECTION_NAMES = ("direction", "_order", "order", "sort_order", "sortorder", "sort_direction",
-                   "sortdirection", "dir")
-SIZE_NAMES = ("per_page", "perpage", "page_size", "pagesize", "limit", "_limit", "size",
-              "count", "max_results", "maxresults", "page[size]", "$top", "top", "results")
-PAGE_NAMES = ("page", "_page", "page_number", "pagenumber", "page[number]", "p")
-OFFSET_NAMES = ("offset", "skip", "$skip", "_start", "start", "start_index", "startindex",
-                "page[offset]")
-TOKEN_PARAM_NAMES = ("cursor", "page_token", "pagetoken", "next_token", "nexttoken",
-                     "starting_after", "after", "continuation", "continuation_token",
-                     "continuationtoken", "marker", "page[cursor]", "pagination_token",
-                     "next_page_token", "nextpagetoken", "page[after]", "next_cursor")
-TOKEN_BODY_NAMES = ("next_cursor", "nextcursor", "next_page_token", "nextpagetoken",
-                    "next_token", "nexttoken", "cursor", "continuation", "continuation_token",
-                    "continuationtoken", "next_marker", "nextmarker", "marker", "after",
-                    "end_cursor", "endcursor", "pagination_token", "nexttokenvalue")
-NEXT_URL_NAMES = ("next", "next_url", "nexturl", "next_link", "nextlink", "@odata.nextlink",
-                  "next_page_url", "nextpageurl", "next_page", "nextpage")
-WRAPPER_NAMES = ("meta", "pagination", "paging", "response_metadata", "links", "_links",
-                 "page_info", "pageinfo", "metadata", "cursor")
 RECORD_ARRAY_NAMES = ("data", "items", "results", "records", "values", "entries", "list",
-                      "content", "elements", "rows", "objects", "resources", "value")
-VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*|api|rest)$", re.IGNORECASE)
-
-
-@dataclass
-class Candidate:
-    """A list endpoint that can be a table, with its decisions and score."""
-
-    table: TablePlan
-    score: int
-    depth: int
-    deprecated: bool
-    why: list[str] = field(default_factory=list)
+                      "content", "elements", "rows", "objects", "resources", "value", "nodes",
+                      "edges", "hits")
 
 
 def research(path: Path, name: str, tables: list[str] | None = None) -> ConnectorPlan:
@@ -86,39 +56,53 @@ def research(path: Path, name: str, tables: list[str] | None = None) -> Connecto
     Args:
         path: a local OpenAPI 3.x or Swagger 2.0 document (JSON or YAML).
         name: the connector name (``^[a-z][a-z0-9_]*$``).
-        tables: table names (or endpoint paths such as ``/issues``) to include; ``None`` chooses
-            up to :data:`MAX_TABLES`.
+        tables: table names or endpoint paths (``/repos/{owner}/{repo}/issues``) to include;
+            ``None`` chooses up to :data:`MAX_TABLES`.
 
     Raises:
-        InputError: the document cannot be read, has no list endpoint usable as a table, or a
-            named table is not among the candidates.
+        InputError: the document cannot be read, has no list endpoint usable as a table (the
+            message counts the reasons), or a named table is not among the candidates.
     """
     document = OpenAPIDocument(path)
     operations = list(document.operations())
     gets = [op for op in operations if op.method == "GET"]
     candidates: list[Candidate] = []
-    skipped: dict[str, str] = {}
-    used: set[str] = set()
-    for op in gets:
-        outcome = _candidate(document, op, used)
+    rejected: dict[str, str] = {}
+    for index, op in enumerate(gets):
+        outcome = _candidate(document, op, index)
         if isinstance(outcome, Candidate):
             candidates.append(outcome)
-            used.add(outcome.table.name)
+        else:
+            rejected[f"GET {op.path}"] = outcome
     if not candidates:
+        counts = Counter(rejected.values()).most_common(3)
+        reasons = "; ".join(f"{n} {why}" for why, n in counts) or "there are none"
         raise InputError(
-            f"{path.name}: none of its {len(gets)} GET operations lists records without path "
-            "parameters",
+            f"{path.name}: none of its {len(gets)} GET operations lists records ({reasons})",
             "pass a document with list endpoints, or write the plan in the api doc by hand")
-    _link_deletes(candidates)
-    chosen = _choose(candidates, tables, skipped)
-    base_url, _ = document.base_url()
+    _link_parents(candidates)
+    for i, gap in credential_gaps(document, [c.op for c in candidates]).items():
+        candidates[i].credential_gap = gap
+    context = RankContext.of([str(p) for p in safe_dict(document.doc.get("paths"))], name)
+    for c in candidates:
+        score(c, context)
+    assign_names(candidates)
+    for c in candidates:
+        if c.parent is not None:
+            c.table.parent = c.parent.table.name
+    _link_sibling_deletes(candidates)
+    skipped: dict[str, str] = {}
+    chosen = choose(candidates, tables, skipped)
+    skipped.update(rejected)
+    base_url, server_options, _ = server(document)
     return ConnectorPlan(
         name=name,
         title=document.title or name,
         source=path.name,
         source_kind="openapi",
         base_url=base_url,
-        auth=document.security(),
+        connection_options=_connection_options(server_options, chosen),
+        auth=auth_for(document, [c.op for c in chosen], base_url),
         rate_limits=_rate_limits(document, gets),
         tables=[c.table for c in chosen],
         skipped=skipped,
@@ -127,125 +111,129 @@ def research(path: Path, name: str, tables: list[str] | None = None) -> Connecto
     )
 
 
-def _choose(candidates: list[Candidate], wanted: list[str] | None,
-            skipped: dict[str, str]) -> list[Candidate]:
-    if wanted:
-        by_key = {c.table.name: c for c in candidates} | {c.table.path: c for c in candidates}
-        missing = [w for w in wanted if w not in by_key]
-        if missing:
-            names = ", ".join(sorted(c.table.name for c in candidates)[:30])
-            raise InputError(
-                f"--tables {', '.join(missing)}: not among the {len(candidates)} list endpoints "
-                "of the document",
-                f"choose from: {names}{' …' if len(candidates) > 30 else ''}")
-        chosen = [by_key[w] for w in dict.fromkeys(wanted)]
-        for c in chosen:
-            c.table.reason = "named with --tables"
-        for c in candidates:
-            if c not in chosen:
-                skipped[c.table.name] = "not named with --tables"
-        return chosen
-    ranked = sorted(candidates, key=lambda c: (-c.score, c.depth, c.table.name))
-    chosen = ranked[:MAX_TABLES]
-    for c in chosen:
-        c.table.reason = "; ".join(c.why) + f" (score {c.score})"
-    for c in ranked[MAX_TABLES:]:
-        skipped[c.table.name] = f"GET {c.table.path}: lower score {c.score} ({'; '.join(c.why)})"
-    return chosen
-
-
-def _candidate(document: OpenAPIDocument, op: Operation, used: set[str]) -> Candidate | str:
-    if "{" in op.path:
-        return "has path parameters"
-    required = [p["name"] for p in op.parameters
-                if p.get("required") and p.get("in") in ("query", "header")]
-    if any(p.get("in") == "header" and p.get("required") for p in op.parameters):
-        return "needs a header parameter"
+def _candidate(document: OpenAPIDocument, op: Operation, index: int) -> Candidate | str:
+    """The candidate for ``op``, or why it is not a table (one line)."""
     response, body, where = document.response(op)
     if not body:
         return "no JSON success response"
     records_path, item = _records(body, op.path)
     if records_path is None:
-        return "the response is not a list"
+        return ("returns one object, not a list" if _is_object(body)
+                else "the response is not a list of records")
     schema = flatten(item)
-    if schema.get("type") != "object":
-        return "records are not objects"
-    properties = {k.lower(): k for k in (schema.get("properties") or {})}
-    name = _unique(_table_name(op.path), used)
+    if schema.get("type") != "object" or not schema.get("properties"):
+        return "its records are not objects with declared fields"
+    fields = leaf_fields(schema)
+    resource = (segments(op.path) or ["records"])[-1]
+    keys, key_why = primary_key(fields, segments(op.path))
     evidence: dict[str, str] = {
         "endpoint": f"paths.{op.path}.get",
         "records": f"{where}" + (f" → {'.'.join(records_path)}[]" if records_path else "[]"),
     }
-    why: list[str] = []
-    score = 0
-    primary_keys = _primary_key(properties, name)
-    if primary_keys:
-        evidence["primary_keys"] = f"{where} item property {primary_keys[0]}"
-        why.append(f"keyed by {primary_keys[0]}")
-        score += 2
-    params = op.query_params
-    lower_params = {k.lower(): k for k in params}
-    updated = _first(properties, UPDATED_NAMES)
-    created = _first(properties, CREATED_NAMES)
-    since = _since_param(lower_params, updated or created)
-    if since and not _is_time_filter(op, since):
-        evidence["incremental"] = f"query parameter {since} does not filter by time"
-        since = None
-    incremental: Incremental | None = None
-    cursor: str | None = None
-    ingestion: IngestionType = "snapshot"
-    if since and (updated or created):
-        cursor = updated if updated and primary_keys else (created or updated)
-        assert cursor is not None
-        since_schema = op.param_schema(params[since])
-        fmt = ("iso8601" if since_schema.get("format") in ("date-time", "date")
-               else "epoch_seconds" if since_schema.get("type") == "integer" else "raw")
-        incremental = Incremental(since_param=since, since_format=fmt,
-                                  sort_params=_sort_params(op, lower_params, cursor))
-        ingestion = "cdc" if primary_keys and cursor == updated else "append"
-        evidence["cursor_field"] = f"{where} item property {cursor}"
-        evidence["incremental"] = (f"query parameter {since} ({fmt})"
-                                   + (f", sorted by {incremental.sort_params}"
-                                      if incremental.sort_params else ""))
-        why.append(f"incremental on {cursor} via {since}")
-        score += 4 if incremental.sort_params else 3
-    elif not primary_keys:
-        ingestion = "append"
-        cursor = created
-        evidence["ingestion"] = "no identifier field: records are appended"
-    else:
-        evidence["ingestion"] = ("no query parameter filters by "
-                                 f"{updated or 'an updated timestamp'}: full snapshot each read")
-    pagination = _pagination(op, response, body, lower_params)
-    if pagination.style != "none":
-        why.append(f"paginated ({pagination.style})")
-        evidence["pagination"] = pagination.evidence
-        score += 1
-    else:
-        evidence["pagination"] = pagination.evidence or "no paging parameters: one request"
-    if required:
-        query = {n: _default(op.param_schema(params[n])) for n in required if n in params}
-        if any(v is None for v in query.values()):
-            return "needs a query parameter without a default"
-    else:
-        query = {}
-    width = len(properties)
-    if width >= 5:
-        score += 1
-    depth = len([s for s in op.path.strip("/").split("/") if s])
-    score -= max(0, depth - 1)
-    deprecated = bool(op.op.get("deprecated"))
-    if deprecated:
-        score -= 3
-        why.append("deprecated")
-    why.insert(0, f"GET {op.path} lists {width}-field records")
+    if keys:
+        evidence["primary_keys"] = f"{where} item: {key_why}"
+    found = incremental.detect(op, fields, keys)
+    evidence.update(found.evidence)
+    if found.note:
+        evidence["ingestion"] = (f"{found.note}: full snapshot each read" if keys else
+                                 f"{found.note} and no key: full snapshot each read")
+    pagination = pagination_detect.detect(op, response, body, keys)
+    evidence["pagination"] = pagination.evidence
+    consumed = found.used | pagination_detect.paging_params(pagination)
+    tombstones = deletes.tombstones(op, fields)
+    if tombstones:
+        consumed |= set(tombstones.query)
+    params = plan_params(op, consumed)
+    evidence.update(params.evidence)
+    for p in params.params:
+        evidence[f"param.{p.name}"] = p.evidence
     table = TablePlan(
-        name=name, path=op.path, operation_id=str(op.op.get("operationId") or "") or None,
+        name="t", path=op.path, operation_id=str(op.op.get("operationId") or "") or None,
         description=_one_line(str(op.op.get("summary") or op.op.get("description") or "")),
-        records_path=records_path, query={k: str(v) for k, v in query.items()},
-        primary_keys=primary_keys, cursor_field=cursor, ingestion_type=ingestion,
-        incremental=incremental, pagination=pagination, schema=schema, evidence=evidence)
-    return Candidate(table=table, score=score, depth=depth, deprecated=deprecated, why=why)
+        records_path=records_path, query=params.query, headers=params.headers,
+        params=params.params, primary_keys=keys, cursor_field=found.cursor_field,
+        ingestion_type=found.ingestion, incremental=found.incremental, pagination=pagination,
+        schema_=schema, evidence=evidence)
+    deletes.apply(table, tombstones)
+    text = " ".join(str(op.op.get(k) or "") for k in ("summary", "description"))
+    monotonic = bool(found.incremental and found.incremental.cursor_kind == "monotonic")
+    return Candidate(table=table, op=op, index=index, resource=resource, fields=fields,
+                     flag=flag(op, text, bool(path_param_names(op.path)), monotonic),
+                     connection=params.connection)
+
+
+def _link_parents(candidates: list[Candidate]) -> None:
+    """Fill path parameters from a parent table where the path below the parameter is itself a
+    list endpoint (``/lists/{list_id}/members`` ← ``/lists``): the parameter's source becomes
+    ``parent``, the child carries the value in a column that leads its primary key. A firehose
+    is never a parent. Parameters the parent itself takes keep their source (the parent's
+    records carry parent columns, so a grandparent's value is read from them)."""
+    by_path = {c.op.path.rstrip("/"): c for c in candidates}
+    for c in candidates:
+        table = c.table
+        path_params = [p for p in table.params if p.in_ == "path"]
+        for param in reversed(path_params):
+            if param.source != "table_option":
+                continue
+            head = table.path.split("{" + param.name + "}", 1)[0].rstrip("/")
+            parent = by_path.get(head)
+            if parent is None or parent is c or parent.flag:
+                continue
+            value_from = parent_field(param.name, parent.resource, list(parent.fields),
+                                      parent.table.primary_keys)
+            if value_from is None:
+                continue
+            column = parent_column(param.name, parent.resource)
+            param.source, param.parent_field, param.column = "parent", value_from, column
+            param.evidence = (f"paths.{head}.get lists the records whose {value_from} fills "
+                              f"{{{param.name}}}; carried as column {column}")
+            table.evidence[f"param.{param.name}"] = param.evidence
+            kind = parent.fields.get(value_from, {"type": "string"})
+            table.schema_.setdefault("properties", {})[column] = {
+                k: v for k, v in kind.items() if k in ("type", "format")}
+            own = [k for k in table.primary_keys if k != column]
+            if table.primary_keys:
+                table.primary_keys = [column, *own]
+                table.evidence["primary_keys"] = (
+                    f"the parent's {column}, then {table.evidence.get('primary_keys', 'its key')}"
+                    " (unique within one parent record)")
+            c.fields[column] = kind
+            # the parent's own parameters reach the child through the parent's columns
+            for inherited in path_params:
+                match = next((q for q in parent.table.params if q.name == inherited.name
+                              and q.source == "parent"), None)
+                if match is not None and inherited is not param and match.column:
+                    inherited.source = "parent"
+                    inherited.parent_field = match.column
+                    inherited.column = match.column
+                    table.primary_keys = [match.column, *[k for k in table.primary_keys
+                                                          if k != match.column]]
+            c.parent = parent
+            break
+
+
+def _link_sibling_deletes(candidates: list[Candidate]) -> None:
+    """A ``cdc`` table whose deletions a sibling endpoint lists becomes ``cdc_with_deletes``;
+    the sibling is then not offered as a table of its own."""
+    by_path = {c.table.path.rstrip("/"): c for c in candidates}
+    for c in candidates:
+        found = deletes.sibling(c.table, set(by_path))
+        if deletes.apply(c.table, found) and found is not None and found.path:
+            c.why.append("deletes listed")
+            by_path[found.path].flag = f"lists the deleted records of {c.table.name}"
+
+
+def _connection_options(server_options: list[ConnectionOption],
+                        chosen: list[Candidate]) -> list[ConnectionOption]:
+    out = {o.name: o for o in server_options}
+    for c in chosen:
+        for option in c.connection:
+            out.setdefault(option.name, option)
+    return list(out.values())
+
+
+def _is_object(body: dict[str, Any]) -> bool:
+    return body.get("type") == "object" or bool(_shallow_properties(body))
 
 
 def _records(body: dict[str, Any], path: str) -> tuple[list[str] | None, Any]:
@@ -259,20 +247,28 @@ def _records(body: dict[str, Any], path: str) -> tuple[list[str] | None, Any]:
         sub = safe_dict(sub)
         if sub.get("type") == "array" and safe_dict(sub.get("items")):
             arrays[str(key)] = sub
-    last = _table_name(path).split("_")[-1]
+    names = [s.lower() for s in segments(path)]
+    last = names[-1] if names else ""
     for key in [*arrays]:
-        if key.lower() in RECORD_ARRAY_NAMES or key.lower() in (last, _table_name(path)):
+        if key.lower() in RECORD_ARRAY_NAMES or key.lower() in (last, "_".join(names)):
             return [key], arrays[key]["items"]
-    if len(arrays) == 1:
+    if len(arrays) == 1 and _envelope(properties):
         key = next(iter(arrays))
         return [key], arrays[key]["items"]
-    for key in ("data", "result", "response"):
+    for key in ("data", "result", "response", "_embedded"):
         inner = safe_dict(properties.get(key))
-        if inner.get("type") == "object" or inner.get("properties"):
+        if inner.get("type") == "object" or inner.get("properties") or inner.get("allOf"):
             sub_path, item = _records(inner, path)
             if sub_path is not None:
                 return [key, *sub_path], item
     return None, None
+
+
+def _envelope(properties: dict[str, Any]) -> bool:
+    """Whether a body with one array also holds only paging/meta fields (few, and no ``id``):
+    a list envelope, not one record that happens to have a list field."""
+    lowered = {str(k).lower() for k in properties}
+    return len(lowered) <= 8 and not lowered & {"id", "uuid", "name", "sha", "node_id"}
 
 
 def _shallow_properties(node: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -281,183 +277,17 @@ def _shallow_properties(node: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     if depth < 8 and isinstance(node.get("allOf"), list):
         for part in node["allOf"]:
             for key, sub in _shallow_properties(safe_dict(part), depth + 1).items():
-                properties.setdefault(key, sub)
+                if key not in properties or _vaguer(properties[key], sub):
+                    properties[key] = sub
     return properties
 
 
-def _table_name(path: str) -> str:
-    segments = [s for s in path.strip("/").split("/") if s and not VERSION_SEGMENT.match(s)]
-    raw = "_".join(segments) or "records"
-    name = re.sub(r"[^a-z0-9]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", raw).lower()).strip("_")
-    if not name or not name[0].isalpha():
-        name = f"t_{name}".rstrip("_")
-    return name
-
-
-def _unique(name: str, used: set[str]) -> str:
-    if name not in used:
-        return name
-    n = 2
-    while f"{name}_{n}" in used:
-        n += 1
-    return f"{name}_{n}"
-
-
-def _first(properties: dict[str, str], names: tuple[str, ...]) -> str | None:
-    for candidate in names:
-        if candidate in properties:
-            return properties[candidate]
-    return None
-
-
-def _primary_key(properties: dict[str, str], table: str) -> list[str]:
-    singular = table.split("_")[-1].rstrip("s")
-    for candidate in ("id", f"{singular}_id", f"{singular}id", f"{table}_id", *PK_NAMES[1:]):
-        if candidate in properties:
-            return [properties[candidate]]
-    return []
-
-
-def _is_time_filter(op: Operation, name: str) -> bool:
-    """Whether query parameter ``name`` filters by a time (a date/date-time, or a value its
-    description calls a time), not by an ID as GitHub's ``/repositories?since=ID`` does."""
-    param = op.query_params[name]
-    schema = op.param_schema(param)
-    if schema.get("format") in ("date-time", "date"):
-        return True
-    text = f"{param.get('description') or ''} {schema.get('description') or ''}".lower()
-    if re.search(r"\bids?\b", text) and not re.search(r"time|date", text):
-        return False
-    return schema.get("type") in ("string", None) or bool(
-        re.search(r"time|date|epoch|unix", text))
-
-
-def _since_param(params: dict[str, str], cursor: str | None) -> str | None:
-    names = list(SINCE_NAMES)
-    if cursor:
-        c = cursor.lower()
-        names = [f"{c}_gte", f"{c}_gt", f"{c}[gte]", f"{c}[gt]", f"min_{c}", f"{c}_after",
-                 f"{c}_from", f"{c}.gte", *names]
-    for candidate in names:
-        if candidate in params:
-            return params[candidate]
-    return None
-
-
-def _sort_params(op: Operation, params: dict[str, str], cursor: str) -> dict[str, str]:
-    sort_name = next((params[n] for n in SORT_NAMES if n in params), None)
-    if sort_name is None:
-        return {}
-    schema = op.param_schema(op.query_params[sort_name])
-    enum = [str(v) for v in schema.get("enum") or []]
-    stem = re.sub(r"_?(at|time|date)$", "", cursor.lower())
-    value: str | None
-    if enum:
-        value = next((v for v in enum if v.lower() == cursor.lower()), None) or next(
-            (v for v in enum if stem and stem in v.lower()), None)
-    else:
-        value = cursor
-    if value is None:
-        return {}
-    sort = {sort_name: value}
-    direction = next((params[n] for n in DIRECTION_NAMES if n in params), None)
-    if direction is None:
-        return sort
-    options = [str(v) for v in op.param_schema(op.query_params[direction]).get("enum") or []]
-    asc = next((v for v in options if v.lower() in ("asc", "ascending")), None)
-    if options and asc is None:
-        return {}
-    sort[direction] = asc or "asc"
-    return sort
-
-
-def _pagination(op: Operation, response: dict[str, Any], body: dict[str, Any],
-                params: dict[str, str]) -> Pagination:
-    size = next((params[n] for n in SIZE_NAMES if n in params), None)
-    page_size = PAGE_SIZE
-    if size:
-        maximum = op.param_schema(op.query_params[size]).get("maximum")
-        if isinstance(maximum, int) and 0 < maximum < page_size:
-            page_size = maximum
-    token_param = next((params[n] for n in TOKEN_PARAM_NAMES if n in params), None)
-    token_path = _find_body_field(body, TOKEN_BODY_NAMES)
-    if token_param and token_path:
-        return Pagination(style="next_token", token_param=token_param, token_path=token_path,
-                          size_param=size, page_size=page_size,
-                          evidence=f"query parameter {token_param}; body {'.'.join(token_path)}")
-    next_path = _find_body_field(body, NEXT_URL_NAMES)
-    if next_path:
-        return Pagination(style="next_url", next_path=next_path, size_param=size,
-                          page_size=page_size, evidence=f"body {'.'.join(next_path)}")
-    headers = {str(k).lower(): k for k in safe_dict(response.get("headers"))}
-    page = next((params[n] for n in PAGE_NAMES if n in params), None)
-    start = op.param_schema(op.query_params[page]).get("minimum") if page else None
-    start_page = start if isinstance(start, int) and start in (0, 1) else 1
-    if "link" in headers and (page or size):
-        return Pagination(style="link_header", size_param=size, page_size=page_size,
-                          page_param=page, start_page=start_page,
-                          evidence=f"response header {headers['link']}"
-                                   + (f"; query parameter {size}" if size else ""))
-    if page:
-        return Pagination(style="page", page_param=page, size_param=size, page_size=page_size,
-                          start_page=start_page,
-                          evidence=f"query parameters {page}" + (f", {size}" if size else ""))
-    offset = next((params[n] for n in OFFSET_NAMES if n in params), None)
-    if offset and size:
-        return Pagination(style="offset", offset_param=offset, size_param=size,
-                          page_size=page_size, evidence=f"query parameters {offset}, {size}")
-    return Pagination(style="none")
-
-
-def _find_body_field(body: dict[str, Any], names: tuple[str, ...]) -> list[str]:
-    """Key path to a scalar body property named like one of ``names`` (top level or one level
-    under a wrapper such as ``meta``)."""
-    properties = safe_dict(body.get("properties"))
-    lowered = {str(k).lower(): str(k) for k in properties}
-    for candidate in names:
-        if candidate in lowered:
-            sub = safe_dict(properties[lowered[candidate]])
-            if sub.get("type") in ("string", "integer", None) and "properties" not in sub:
-                return [lowered[candidate]]
-    for wrapper in WRAPPER_NAMES:
-        if wrapper in lowered:
-            inner = _find_body_field(safe_dict(properties[lowered[wrapper]]), names)
-            if inner:
-                return [lowered[wrapper], *inner]
-    return []
-
-
-def _default(schema: dict[str, Any]) -> Any:
-    """A value for a required query parameter: its default, else its first enum value (for an
-    array parameter, those of its items); ``None`` when there is neither."""
-    if "default" in schema:
-        value = schema["default"]
-        return ",".join(map(str, value)) if isinstance(value, list) else value
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return enum[0]
-    items = safe_dict(schema.get("items"))
-    return _default(items) if items else None
-
-
-def _link_deletes(candidates: list[Candidate]) -> None:
-    """Mark ``cdc`` tables whose deletions are listed by a sibling endpoint (``/x/deleted``,
-    ``/deleted_x``) as ``cdc_with_deletes``."""
-    by_path = {c.table.path.rstrip("/"): c for c in candidates}
-    for c in candidates:
-        table = c.table
-        if table.ingestion_type != "cdc":
-            continue
-        head, _, last = table.path.rstrip("/").rpartition("/")
-        for deletes in (f"{table.path.rstrip('/')}/deleted", f"{head}/deleted_{last}",
-                        f"{head}/deleted-{last}"):
-            if deletes in by_path:
-                table.ingestion_type = "cdc_with_deletes"
-                table.deletes_path = deletes
-                table.evidence["deletes"] = f"paths.{deletes}.get lists deleted records"
-                c.why.append("deletes listed")
-                c.score += 1
-                break
+def _vaguer(old: Any, new: Any) -> bool:
+    """Whether ``new`` (a later ``allOf`` part) declares an array's items where ``old`` only
+    says "array" (a generic collection wrapper refined by the endpoint)."""
+    old_items, new_items = safe_dict(safe_dict(old).get("items")), safe_dict(
+        safe_dict(new).get("items"))
+    return bool(new_items) and not (old_items.get("properties") or old_items.get("allOf"))
 
 
 def _rate_limits(document: OpenAPIDocument, gets: list[Operation]) -> str:

@@ -23,9 +23,16 @@ from cf_databricks_source.layout import Layout
 
 
 def pyproject(plan: ConnectorPlan, layout: Layout) -> str:
-    """The connector distribution's ``pyproject.toml`` text."""
-    dist = f"lakeflow-community-connector-{plan.name.replace('_', '-')}"
+    """The connector distribution's ``pyproject.toml`` text. Inside a checkout it is named and
+    depends as the repository's per-source ``pyproject.toml`` files do
+    (``lakeflow-community-connectors-NAME`` on ``lakeflow-community-connectors``, e.g.
+    ``sources/github/pyproject.toml`` at commit f9c88869), built with hatchling (offline)."""
+    slug = plan.name.replace("_", "-")
+    dist = (f"lakeflow-community-connectors-{slug}" if layout.in_repo
+            else f"lakeflow-community-connector-{slug}")
     package = "src/databricks" if not layout.in_repo else layout.src_dir
+    core = ('\n    "lakeflow-community-connectors>=0.1.0",  # the interface (the repository)'
+            if layout.in_repo else "")
     return f'''[build-system]
 requires = ["hatchling>=1.24"]
 build-backend = "hatchling.build"
@@ -38,13 +45,13 @@ readme = "README.md"
 requires-python = ">=3.10"
 dependencies = [
     "requests>=2.31",   # HTTP client of the connector
-    "pyspark>=3.5",     # StructType schemas (a Databricks runtime provides it)
+    "pyspark>=3.5",     # StructType schemas (a Databricks runtime provides it){core}
 ]
 
 [project.optional-dependencies]
 test = [
     "pytest>=8",        # the Lakeflow contract suite and the auth test
-    "responses>=0.25",  # simulate mode: answers requests from tests/.../simulate
+    "PyYAML>=6",        # the simulator reads source_simulator/specs/NAME/endpoints.yaml
 ]
 
 [tool.hatch.build.targets.wheel]

@@ -18,13 +18,11 @@ from connector_factory.models import (
     StepContext,
     StepResult,
     Target,
-    TargetInput,
 )
 
 from cf_databricks_source.connector_plan import ConnectorPlan
 from cf_databricks_source.layout import Layout
-
-TARGET = "databricks-source"
+from cf_databricks_source.targets import TARGET
 
 
 def _mine(ctx: StepContext) -> bool:
@@ -33,6 +31,42 @@ def _mine(ctx: StepContext) -> bool:
 
 def _layout(ctx: StepContext) -> Layout:
     return Layout(name=ctx.name, in_repo=bool(ctx.inputs.get("repo")))
+
+
+def _check_checkout(ctx: StepContext) -> str:
+    """With ``--repo``, stop before writing anything unless the checkout has every part this
+    plugin generates for (see :mod:`.checkout`); returns a line saying what was found."""
+    if not ctx.inputs.get("repo"):
+        return ""
+    from pathlib import Path
+
+    from cf_databricks_source.checkout import OPTIONAL_ATTRIBUTES, inspect_checkout
+
+    found = inspect_checkout(Path(ctx.inputs["repo"]))
+    for folder in _layout(ctx).own_dirs:
+        mine = any(rel.startswith(folder + "/") for rel in ctx.state.generated)
+        if (found.root / folder).exists() and not mine:
+            raise InputError(f"--repo {found.root} already has {folder}/: the checkout has a "
+                             f"connector named {ctx.name!r}",
+                             f"choose another name (e.g. {ctx.name}_cf), or work on that "
+                             "connector without cf")
+    extra = [a for a in OPTIONAL_ATTRIBUTES if found.honours(a)]
+    return (f"checkout {found.root}: suite with simulator_source and replay_config"
+            f"{' (and ' + ', '.join(extra) + ')' if extra else ''}, simulator specs, templates, "
+            "interface and load_config found")
+
+
+def _committed(ctx: StepContext, result: StepResult) -> StepResult:
+    """``result`` after committing what the step produced, with ``--commit`` and when no check
+    failed (see :mod:`.step_commits`)."""
+    if not ctx.inputs.get("commit") or any(c.status == "failed" for c in result.checks):
+        return result
+    from cf_databricks_source.step_commits import commit_step
+
+    line = commit_step(ctx.project_dir, _layout(ctx), ctx.step.value, ctx.state.generated)
+    if line is None:
+        return result
+    return result.model_copy(update={"summary": f"{result.summary}\n{line}"})
 
 
 def _plan(ctx: StepContext) -> ConnectorPlan:
@@ -50,21 +84,10 @@ def _plan(ctx: StepContext) -> ConnectorPlan:
 
 @hookimpl
 def cf_targets() -> list[Target]:
-    """The ``databricks-source`` target."""
-    return [Target(
-        name=TARGET,
-        summary="Databricks Lakeflow community source connector (Python, LakeflowConnect)",
-        inputs=(
-            TargetInput(name="doc", required=True, type="url_or_path",
-                        help="API description: an OpenAPI/Swagger file or URL (Markdown/HTML "
-                             "needs ANTHROPIC_API_KEY)"),
-            TargetInput(name="tables", type="list",
-                        help="comma-separated tables (default: up to 10 chosen)"),
-            TargetInput(name="base_url", type="url", help="override the API base URL"),
-            TargetInput(name="repo", type="path", project_folder=True,
-                        help="a checkout of lakeflow-community-connectors"),
-        ),
-    )]
+    """The ``databricks-source`` target (described in :mod:`.targets`)."""
+    from cf_databricks_source.targets import TARGETS
+
+    return [Target.model_validate(target) for target in TARGETS]
 
 
 @hookimpl
@@ -85,6 +108,9 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
     tables = ctx.inputs.get("tables")
     summary = (f"research will read {where} {how}; tables: "
                f"{', '.join(tables) if tables else 'up to 10 chosen by research'}")
+    found = _check_checkout(ctx)
+    if found:
+        summary += f"\n{found}"
     return StepResult(summary=summary, details={"doc_kind": kind})
 
 
@@ -102,11 +128,18 @@ def cf_research(ctx: StepContext) -> StepResult | None:
         from cf_databricks_source.llm_research import research_with_llm
 
         return research_with_llm(ctx)
+    from cf_databricks_source.probe_step import research_live
+
     began = time.monotonic()
+    doc = local_copy(ctx.inputs["doc"])
+    found: ConnectorPlan | None = None
+    failure: InputError | None = None
     with ctx.reporter.progress("reading the OpenAPI document"):
-        plan = research(local_copy(ctx.inputs["doc"]), ctx.name, tables=ctx.inputs.get("tables"))
-    if ctx.inputs.get("base_url"):
-        plan = plan.model_copy(update={"base_url": ctx.inputs["base_url"]})
+        try:
+            found = research(doc, ctx.name, tables=ctx.inputs.get("tables"))
+        except InputError as exc:
+            failure = exc
+    plan, probe_lines = research_live(ctx, doc, found, failure)
     writer = ctx.writer()
     writer.write(_layout(ctx).api_doc_file, render_api_doc(plan))
     elapsed = time.monotonic() - began
@@ -115,9 +148,11 @@ def cf_research(ctx: StepContext) -> StepResult | None:
              f"base URL {plan.base_url or '(none: pass --base-url)'}; auth {plan.auth.type}"]
     lines += [f"  {t.name}: GET {t.path} · {t.ingestion_type} · keys {t.primary_keys} · "
               f"cursor {t.cursor_field or '-'} · {t.pagination.style}" for t in plan.tables]
-    return StepResult(summary="\n".join(lines), outputs=writer.finish(),
-                      details={"tables": [t.name for t in plan.tables], "stats": plan.stats,
-                               "research_s": round(elapsed, 3)})
+    lines += probe_lines
+    return _committed(ctx, StepResult(
+        summary="\n".join(lines), outputs=writer.finish(),
+        details={"tables": [t.name for t in plan.tables], "stats": plan.stats,
+                 "research_s": round(elapsed, 3)}))
 
 
 @hookimpl
@@ -127,16 +162,19 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
         return None
     from cf_databricks_source.scaffold import scaffold
 
+    _check_checkout(ctx)
     began = time.monotonic()
     plan = _plan(ctx)
     layout = _layout(ctx)
     writer = ctx.writer()
     with ctx.reporter.progress("rendering the connector"):
         outputs = scaffold(plan, layout, writer)
-    has_config = (ctx.project_dir / layout.dev_config_file).is_file()
-    creds = ("live credentials found" if has_config else
-             "no credentials yet: `cf credentials` collects them for live tests; until then "
-             "validate and test-gate run against the simulated API")
+    creds = _collect_credentials(ctx)
+    if creds is None:
+        creds = ("live credentials found" if (ctx.project_dir / layout.dev_config_file).is_file()
+                 else "no credentials yet: `cf credentials` (or `cf new … --config FILE`) "
+                      "collects them for live tests; until then validate and test-gate run in "
+                      "simulate mode")
     summary = (f"{len(outputs)} files for {len(plan.tables)} tables in "
                f"{time.monotonic() - began:.1f}s; {creds}")
     if writer.kept:
@@ -145,7 +183,16 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
                         details={"scaffold_s": round(time.monotonic() - began, 3)})
     from cf_databricks_source.agent_roles import review_module
 
-    return review_module(ctx, plan, layout, result)
+    return _committed(ctx, review_module(ctx, plan, layout, result))
+
+
+def _collect_credentials(ctx: StepContext) -> str | None:
+    """The create-connector flow's step 2b inside the pipeline: credentials from ``--config
+    FILE`` or the environment into ``dev_config.json`` (see :mod:`.inline_credentials`)."""
+    from cf_databricks_source.inline_credentials import collect_inline
+
+    form = _form(ctx)
+    return collect_inline(ctx.project_dir, form, ctx.inputs.get("config")) if form else None
 
 
 @hookimpl
@@ -153,6 +200,10 @@ def cf_connection_form(ctx: StepContext) -> ConnectionForm | None:
     """Credentials asked by ``cf credentials``: the auth secrets and the base URL."""
     if not _mine(ctx):
         return None
+    return _form(ctx)
+
+
+def _form(ctx: StepContext) -> ConnectionForm | None:
     from cf_databricks_source.scaffold import connector_spec
 
     layout = _layout(ctx)
@@ -177,7 +228,7 @@ def cf_validate(ctx: StepContext) -> StepResult | None:
         return None
     from cf_databricks_source.checks import validate
 
-    return validate(ctx.project_dir, _layout(ctx))
+    return _committed(ctx, validate(ctx.project_dir, _layout(ctx)))
 
 
 @hookimpl
@@ -190,10 +241,10 @@ def cf_test_gate(ctx: StepContext) -> StepResult | None:
 
     result = test_gate(ctx.project_dir, _layout(ctx))
     if ctx.llm is None or all(c.status != "failed" for c in result.checks):
-        return result
+        return _committed(ctx, result)
     from cf_databricks_source.fix_loop import fix_until_green
 
-    return fix_until_green(ctx, _layout(ctx), result)
+    return _committed(ctx, fix_until_green(ctx, _layout(ctx), result))
 
 
 @hookimpl
@@ -204,7 +255,8 @@ def cf_document(ctx: StepContext) -> StepResult | None:
     from cf_databricks_source.agent_roles import write_notes
     from cf_databricks_source.docs import document
 
-    return write_notes(ctx, _layout(ctx), document(_plan(ctx), _layout(ctx), ctx.writer()))
+    return _committed(ctx, write_notes(ctx, _layout(ctx),
+                                       document(_plan(ctx), _layout(ctx), ctx.writer())))
 
 
 @hookimpl

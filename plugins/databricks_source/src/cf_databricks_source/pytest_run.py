@@ -40,8 +40,9 @@ class TestRun:
 
 
 def run_pytest(project_dir: Path, targets: list[str], env: dict[str, str] | None = None,
-               timeout_s: float = 900) -> TestRun:
-    """Run ``python -m pytest targets`` in ``project_dir``; ``env`` adds environment variables.
+               timeout_s: float = 900, unset: tuple[str, ...] = ()) -> TestRun:
+    """Run ``python -m pytest targets`` in ``project_dir``; ``env`` adds environment variables
+    (after the names in ``unset`` are removed from this process's environment).
 
     ``src/`` and the project folder are put on ``PYTHONPATH`` so the generated package imports
     without being installed. Raises ``subprocess.TimeoutExpired`` after ``timeout_s`` seconds.
@@ -49,7 +50,7 @@ def run_pytest(project_dir: Path, targets: list[str], env: dict[str, str] | None
     with tempfile.TemporaryDirectory(prefix="cf-pytest-") as tmp:
         report = Path(tmp, "junit.xml")
         paths = [str(project_dir / "src"), str(project_dir)]
-        full_env = dict(os.environ)
+        full_env = {k: v for k, v in os.environ.items() if k not in unset}
         full_env.update(env or {})
         full_env["PYTHONDONTWRITEBYTECODE"] = "1"  # never run stale byte code after an edit
         full_env["PYTHONPATH"] = os.pathsep.join(

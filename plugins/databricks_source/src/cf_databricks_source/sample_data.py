@@ -7,6 +7,7 @@ readers must handle equal cursors), and a schema's ``example`` values are used w
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -67,7 +68,9 @@ def _set(record: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _field_schema(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
+def field_schema(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
+    """The JSON Schema of the dotted field ``dotted`` in the object schema ``schema`` (``{}``
+    when it is not declared)."""
     node = schema
     for key in dotted.split("."):
         node = (node.get("properties") or {}).get(key) or {}
@@ -82,12 +85,33 @@ def sample_records(table: TablePlan, count: int = CORPUS_SIZE) -> list[dict[str,
         if not isinstance(record, dict):
             record = {"value": record}
         for key in table.primary_keys:
-            kind = _field_schema(table.schema_, key).get("type")
+            kind = field_schema(table.schema_, key).get("type")
             _set(record, key, i + 1 if kind == "integer" else f"{table.name}-{i + 1}")
         if table.cursor_field:
-            kind = _field_schema(table.schema_, table.cursor_field).get("type")
+            kind = field_schema(table.schema_, table.cursor_field).get("type")
             # pairs of records share a cursor value: 0,0,1,1,2,2 …
             tick = i // 2
             _set(record, table.cursor_field, tick + 1 if kind == "integer" else _timestamp(tick))
         records.append(record)
     return records
+
+
+def fill_unpopulated(table: TablePlan, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` with one record added in front when a declared top-level column is null in
+    every record: a copy of the first record with those columns set from the schema and fresh
+    primary key values. Without records, the table's sample records. ``records`` is not changed.
+    """
+    if not records:
+        return sample_records(table)
+    columns = (table.schema_ or {}).get("properties") or {}
+    missing = [name for name in columns if all(r.get(name) is None for r in records)]
+    if not missing:
+        return list(records)
+    extra = copy.deepcopy(records[0])
+    for name in missing:
+        extra[name] = sample_value(columns[name], name, len(records))
+    for key in table.primary_keys:
+        kind = field_schema(table.schema_, key).get("type")
+        _set(extra, key, 10**9 + len(records) if kind == "integer"
+             else f"{table.name}-cf-{len(records) + 1}")
+    return [extra, *records]

@@ -1,8 +1,8 @@
 """Scaffold: turn a :class:`ConnectorPlan` into the connector's files.
 
-Renders the ``databricks-source`` cookiecutter template (connector module, Lakeflow interface and
-contract suite when standalone, test module, auth test), then writes the simulate-mode endpoint
-list and sample records, the per-table options file and ``connector_spec.yaml``. Everything goes
+Renders the ``databricks-source`` cookiecutter template (connector module, test class, auth test,
+and standalone the models of the repository's interface, simulator and suite), then writes the
+simulator spec and corpus, the per-table options file and ``connector_spec.yaml``. Everything goes
 through the core's :class:`~connector_factory.files.FileWriter`, so a person's edits are kept.
 """
 
@@ -16,9 +16,8 @@ import yaml
 from connector_factory.files import FileWriter
 from connector_factory.templates import find_template, render_template
 
-from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
+from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan, table_options
 from cf_databricks_source.layout import Layout
-from cf_databricks_source.sample_data import sample_records
 
 TARGET = "databricks-source"
 
@@ -41,15 +40,61 @@ def class_name(name: str) -> str:
 
 def secret_options(plan: ConnectorPlan) -> list[str]:
     """Option names holding secrets for the plan's auth type."""
-    return {"bearer": ["token"], "basic": ["username", "password"],
-            "api_key": ["api_key"]}.get(plan.auth.type, [])
+    return {"bearer": ["token"], "basic": ["username", "password"], "api_key": ["api_key"],
+            "oauth2_client_credentials": ["client_id", "client_secret"],
+            "oauth2_refresh_token": ["client_id", "client_secret", "refresh_token"],
+            }.get(plan.auth.type, [])
 
 
-def table_runtime(table: TablePlan) -> dict[str, Any]:
-    """The part of a table's plan the generated connector needs at run time."""
+def table_runtime(table: TablePlan, plan: ConnectorPlan | None = None) -> dict[str, Any]:
+    """The part of a table's plan the generated connector needs at run time.
+
+    The schema is completed so every primary key, the cursor field and every column a child
+    carries from its parent are columns (a dotted name becomes nested object properties), as
+    Lakeflow's suite requires (``tests/unit/sources/test_suite.py``,
+    ``test_read_table_metadata``); a carried column takes the parent field's type, any other
+    column the API's schema does not describe is declared as a string.
+    """
     data = table.model_dump(by_alias=True, exclude={"evidence", "reason", "description",
                                                     "operation_id", "method"})
+    for param in data["params"]:
+        param.pop("evidence", None)
+        param.pop("description", None)
+    if data.get("deletes"):
+        data["deletes"].pop("evidence", None)
+    data["pagination"].pop("evidence", None)
+    schema = data["schema"] or {"type": "object", "properties": {}}
+    parent = next((t for t in plan.tables if t.name == table.parent), None) if plan else None
+    for param in table.params:
+        if param.source == "parent" and param.column and param.parent_field:
+            kind = _field_schema(parent.schema_ if parent else {}, param.parent_field)
+            schema = _with_column(schema, [param.column], kind)
+    for name in [*table.primary_keys, *([table.cursor_field] if table.cursor_field else [])]:
+        schema = _with_column(schema, name.split("."))
+    data["schema"] = schema
     return data
+
+
+def _field_schema(schema: dict[str, Any], dotted: str) -> dict[str, Any]:
+    node: Any = schema
+    for part in dotted.split("."):
+        node = (node.get("properties") or {}).get(part) if isinstance(node, dict) else None
+    return dict(node) if isinstance(node, dict) and node.get("type") else {"type": "string"}
+
+
+def _with_column(schema: dict[str, Any], parts: list[str],
+                 kind: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``schema`` (an object schema) with the dotted column ``parts`` present (of ``kind``,
+    default a string, when it is added)."""
+    props = dict(schema.get("properties") or {})
+    head, rest = parts[0], parts[1:]
+    node = props.get(head)
+    if node is None:
+        node = {"type": "object", "properties": {}} if rest else (kind or {"type": "string"})
+    if rest:
+        node = _with_column(node, rest, kind) if node.get("type") == "object" else node
+    props[head] = node
+    return dict(schema, type="object", properties=props)
 
 
 def _literal(value: Any) -> str:
@@ -58,7 +103,8 @@ def _literal(value: Any) -> str:
 
 def template_context(plan: ConnectorPlan) -> dict[str, Any]:
     """The cookiecutter context for ``plan``."""
-    tables = {t.name: table_runtime(t) for t in plan.tables}
+    tables = {t.name: table_runtime(t, plan) for t in plan.tables}
+    connection = [o.model_dump(exclude={"evidence"}) for o in plan.connection_options]
     options = secret_options(plan) + list(COMMON_OPTIONS)
     return {
         "project_dir": "project",
@@ -69,31 +115,8 @@ def template_context(plan: ConnectorPlan) -> dict[str, Any]:
         "option_names": ", ".join(options),
         "base_url_literal": repr(plan.base_url),
         "auth_literal": _literal(plan.auth.model_dump(exclude={"evidence", "alternatives"})),
+        "connection_options_literal": _literal(connection),
         "tables_literal": _literal(tables),
-    }
-
-
-def endpoints_document(plan: ConnectorPlan) -> dict[str, Any]:
-    """The simulate-mode ``endpoints.yaml``: base URL, auth, and per table how it answers."""
-    endpoints = []
-    for table in plan.tables:
-        incremental = table.incremental
-        endpoints.append({
-            "table": table.name,
-            "path": table.path,
-            "corpus": f"corpus/{table.name}.json",
-            "records_path": table.records_path,
-            "pagination": table.pagination.model_dump(exclude={"evidence"}),
-            "cursor_field": table.cursor_field,
-            "since_param": incremental.since_param if incremental else None,
-            "sort_params": incremental.sort_params if incremental else {},
-            **({"deletes_path": table.deletes_path} if table.deletes_path else {}),
-        })
-    return {
-        "base_url": plan.base_url or "https://api.invalid",
-        "auth": plan.auth.model_dump(exclude={"evidence", "alternatives"}),
-        "secret_options": secret_options(plan),
-        "endpoints": endpoints,
     }
 
 
@@ -104,7 +127,7 @@ def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any
     for name in secret_options(plan):
         parameters.append({
             "name": name, "type": "string", "required": True,
-            "secret": name != "username",
+            "secret": name not in ("username", "client_id"),
             "description": _auth_description(plan, name),
         })
     for name, text in COMMON_OPTIONS.items():
@@ -119,7 +142,7 @@ def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any
         "connection": {"parameters": parameters},
     }
     if complete:
-        spec["external_options_allowlist"] = ",".join(TABLE_OPTIONS)
+        spec["external_options_allowlist"] = ",".join([*TABLE_OPTIONS, *table_options(plan)])
         spec["tables"] = [
             {"name": t.name, "ingestion_type": t.ingestion_type,
              "primary_keys": t.primary_keys,
@@ -135,6 +158,10 @@ def _auth_description(plan: ConnectorPlan, name: str) -> str:
         return f"token sent as '{auth.header}: {auth.scheme} <token>'".replace("  ", " ")
     if auth.type == "api_key":
         return f"API key sent in the {auth.location} as '{auth.key_name}'"
+    if auth.type.startswith("oauth2"):
+        return {"client_id": f"OAuth2 client id (token URL {auth.token_url or 'option token_url'})",
+                "client_secret": "OAuth2 client secret",
+                "refresh_token": "OAuth2 refresh token (refreshed on 401)"}[name]
     return f"HTTP basic auth {name}"
 
 
@@ -149,17 +176,48 @@ def write_connector_spec(plan: ConnectorPlan, layout: Layout, writer: FileWriter
     writer.write(layout.spec_file, dump_yaml(connector_spec(plan, complete)))
 
 
-def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[str]:
-    """Write every file of the connector for ``plan``; returns the paths written."""
-    template = find_template("cf_databricks_source", TARGET)
-    render_template(template, template_context(plan), writer, dest=layout.root_prefix,
-                    include=layout.include)
-    writer.write(f"{layout.tests_dir}/simulate/endpoints.yaml", dump_yaml(endpoints_document(plan)))
+def replay_config(plan: ConnectorPlan) -> dict[str, str]:
+    """Stand-in options for simulate mode (the test class's ``replay_config``): every secret a
+    fake value, the base URL (a stand-in host when the plan names none; the simulator matches
+    paths only), and each required connection option its default or a stand-in."""
+    config = {"base_url": plan.base_url or "https://simulator.invalid"}
+    for name in secret_options(plan):
+        config[name] = f"simulator-fake-{name.replace('_', '-')}"
+    for option in plan.connection_options:
+        if option.required or option.default:
+            config.setdefault(option.name, option.default or f"simulator-{option.name}")
+    return config
+
+
+def table_configs(plan: ConnectorPlan) -> dict[str, dict[str, str]]:
+    """``configs/dev_table_config.json``: per table, a small batch (so reads take several calls)
+    and a value for each table option the table needs (its default, else a stand-in to replace
+    with a real value before a live run)."""
+    configs: dict[str, dict[str, str]] = {}
     for table in plan.tables:
-        writer.write(f"{layout.tests_dir}/simulate/corpus/{table.name}.json",
-                     json.dumps(sample_records(table), indent=2) + "\n")
-    table_config = {t.name: {"max_records_per_batch": "10"} for t in plan.tables}
-    writer.write(f"{layout.tests_dir}/configs/dev_table_config.json",
-                 json.dumps(table_config, indent=2) + "\n")
+        options = {"max_records_per_batch": "10"}
+        for param in table.params:
+            if param.source == "table_option" and (param.required or param.default):
+                options.setdefault(param.option or param.name,
+                                   param.default or f"simulator-{param.name}")
+        configs[table.name] = options
+    return configs
+
+
+def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[str]:
+    """Write every file of the connector for ``plan``; returns the paths written.
+
+    The template gives the connector module, its test class (``simulator_source`` and the
+    stand-in ``replay_config``), the auth test and, standalone, the models of the repository's
+    own parts; then come the simulator spec (:mod:`.simulator_spec`, synthesised from the
+    schemas), the per-table options and ``connector_spec.yaml``.
+    """
+    from cf_databricks_source.simulator_spec import write_simulator_spec
+
+    template = find_template("cf_databricks_source", TARGET)
+    context = dict(template_context(plan), replay_config_literal=_literal(replay_config(plan)))
+    render_template(template, context, writer, dest=layout.root_prefix, include=layout.include)
+    write_simulator_spec(plan, {}, writer)
+    writer.write(layout.table_config_file, json.dumps(table_configs(plan), indent=2) + "\n")
     write_connector_spec(plan, layout, writer, complete=True)
     return writer.finish()

@@ -108,5 +108,51 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for part in objects:
         for name, sub in (part.get("properties") or {}).items():
-            properties.setdefault(name, sub)
+            known = properties.get(name)
+            if known is None or _vaguer(known, sub):
+                properties[name] = sub
+            elif known.get("properties") and sub.get("properties"):
+                properties[name] = _merge([known, sub])
     return {"type": "object", "properties": properties} if properties else {"type": "object"}
+
+
+def _vaguer(known: dict[str, Any], sub: dict[str, Any]) -> bool:
+    """Whether a later ``allOf`` part refines a field an earlier one only sketched (a generic
+    wrapper's ``links: {type: object}`` or ``data: array of objects``)."""
+    if known.get("type") == "object" and not known.get("properties"):
+        return bool(sub.get("properties"))
+    if known.get("type") == "array":
+        return bool((sub.get("items") or {}).get("properties")) and not (
+            (known.get("items") or {}).get("properties"))
+    return False
+
+
+def leaf_paths(schema: dict[str, Any],
+               max_depth: int = MAX_DEPTH) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Every scalar field of a flattened record schema by key path, in document order, outer
+    fields first: ``{("id",): {...}, ("commit", "committer", "date"): {"type": "string"}}``.
+
+    Arrays are not entered (a field inside a list of objects is not one value of the record);
+    JSON-text placeholders count as scalars."""
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    level: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), schema)]
+    for _ in range(max_depth + 1):
+        deeper: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+        for prefix, node in level:
+            for name, sub in (node.get("properties") or {}).items():
+                if not isinstance(sub, dict):
+                    continue
+                path = (*prefix, str(name))
+                if sub.get("type") == "object" and sub.get("properties"):
+                    deeper.append((path, sub))
+                elif sub.get("type") != "array":
+                    out[path] = sub
+        level = deeper
+    return out
+
+
+def leaf_fields(schema: dict[str, Any], max_depth: int = MAX_DEPTH) -> dict[str, dict[str, Any]]:
+    """:func:`leaf_paths` keyed by dotted name (``commit.committer.date``); a path whose names
+    hold a dot themselves (``@odata.etag``) is left out, as a dotted cursor could not name it."""
+    return {".".join(path): sub for path, sub in leaf_paths(schema, max_depth).items()
+            if not any("." in name for name in path)}

@@ -15,11 +15,11 @@ from typing import Any
 import yaml
 from connector_factory import hookimpl
 from connector_factory.errors import InputError
-from connector_factory.models import Step, StepContext, StepResult, Target, TargetInput
+from connector_factory.models import StepContext, StepResult, Target
 
 from cf_sophiehub_rollout.intake import Assumption, Intake, complete, load_intake
+from cf_sophiehub_rollout.targets import TARGET
 
-TARGET = "sophiehub-rollout"
 QUESTIONS = (
     ("links", "Linking points (external field -> entity), e.g. 'SupTask user id -> staff'"),
     ("cardinality", "Cardinality of each link (1:1 or 1:N), in the same order"),
@@ -57,15 +57,10 @@ def _recorded(ctx: StepContext) -> tuple[Intake, list[Assumption], str]:
 
 @hookimpl
 def cf_targets() -> list[Target]:
-    """The ``sophiehub-rollout`` target."""
-    return [Target(
-        name=TARGET, summary="Sophie Hub connector rollout plan (mapping, migration, waves)",
-        inputs=(TargetInput(name="intake", type="path",
-                            help="intake answers (YAML); unanswered questions become assumptions"),
-                TargetInput(name="repo", type="path", project_folder=True,
-                            help="a Sophie Hub checkout to write into")),
-        steps=(Step.plan, Step.scaffold, Step.validate, Step.test_gate, Step.document),
-    )]
+    """The ``sophiehub-rollout`` target (described in :mod:`.targets`)."""
+    from cf_sophiehub_rollout.targets import TARGETS
+
+    return [Target.model_validate(target) for target in TARGETS]
 
 
 def _ask(ctx: StepContext) -> Intake:

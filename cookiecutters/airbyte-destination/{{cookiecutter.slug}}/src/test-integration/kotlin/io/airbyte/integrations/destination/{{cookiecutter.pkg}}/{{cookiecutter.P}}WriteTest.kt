@@ -13,6 +13,9 @@ import {{ c.imp.UnionBehavior }}
 import {{ c.imp.DestinationCleaner }}
 import {{ c.imp.DestinationDataDumper }}
 import {{ c.imp.OutputRecord }}
+import {{ c.imp.Meta }}
+import {{ c.imp.AirbyteRecordMessageMetaChange }}
+import com.fasterxml.jackson.databind.ObjectMapper
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}NamingUtils
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.component.{{ cookiecutter.P }}TestConfigFactory
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.spec.{{ cookiecutter.P }}ConfigurationFactory
@@ -43,7 +46,7 @@ object {{ cookiecutter.P }}DataDumper : DestinationDataDumper {
                                     loadedAt = null,
                                     generationId = rs.getLong(naming.normalize("_airbyte_generation_id")),
                                     data = data,
-                                    airbyteMeta = rs.getString(naming.normalize("_airbyte_meta")),
+                                    airbyteMeta = meta(rs.getString(naming.normalize("_airbyte_meta"))),
                                 )
                             )
                         }
@@ -51,6 +54,21 @@ object {{ cookiecutter.P }}DataDumper : DestinationDataDumper {
                 }
             }
         }
+    }
+
+    /** The _airbyte_meta JSON ({"changes": [...], "sync_id": n}) as the suite's OutputRecord.Meta. */
+    private fun meta(json: String?): OutputRecord.Meta? {
+        if (json == null) return null
+        val node = ObjectMapper().readTree(json)
+        val changes =
+            node.path("changes").map { change ->
+                Meta.Change(
+                    change.path("field").asText(),
+                    AirbyteRecordMessageMetaChange.Change.fromValue(change.path("change").asText()),
+                    AirbyteRecordMessageMetaChange.Reason.fromValue(change.path("reason").asText()),
+                )
+            }
+        return OutputRecord.Meta(changes = changes, syncId = node.path("sync_id").takeIf { it.isNumber }?.asLong())
     }
 
     override fun dumpFile(spec: ConfigurationSpecification, stream: DestinationStream): Map<String, String> =

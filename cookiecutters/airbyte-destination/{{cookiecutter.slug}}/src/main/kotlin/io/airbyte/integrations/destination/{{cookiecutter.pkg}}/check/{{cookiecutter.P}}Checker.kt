@@ -4,23 +4,33 @@ package io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.check
 
 import {{ c.imp.DestinationCheckerV2 }}
 import {{ c.imp.TableName }}
+import {{ c.imp.IntegerValue }}
+import {{ c.imp.ObjectValue }}
+import {{ c.imp.StringValue }}
+import {{ c.imp.TimestampWithTimezoneValue }}
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}AirbyteClient
+import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}ColumnUtils
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}NamingUtils
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}SqlGenerator
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.ColumnDef
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.spec.{{ cookiecutter.P }}Configuration
 import jakarta.inject.Singleton
+import java.time.OffsetDateTime
+import java.time.ZoneOffset
 import java.util.UUID
 import kotlinx.coroutines.runBlocking
 
 /**
- * --check: creates the default namespace, creates a scratch table with the meta columns,
- * counts it (must be empty) and drops it, so connection, permissions and DDL are all proven.
+ * --check: creates the default namespace and a scratch table with the meta columns, writes one
+ * row through the connector's own insert path, counts it (must be exactly 1) and drops the
+ * table, so connection, permissions, DDL and writes are all proven (as the real destinations'
+ * checkers do: insert a row, check the count).
  */
 @Singleton
 class {{ cookiecutter.P }}Checker(
     private val client: {{ cookiecutter.P }}AirbyteClient,
     private val sqlGenerator: {{ cookiecutter.P }}SqlGenerator,
+    private val columnUtils: {{ cookiecutter.P }}ColumnUtils,
     private val naming: {{ cookiecutter.P }}NamingUtils,
     private val config: {{ cookiecutter.P }}Configuration,
 ) : DestinationCheckerV2 {
@@ -29,12 +39,23 @@ class {{ cookiecutter.P }}Checker(
         val namespace = naming.normalize(config.defaultNamespace)
         val table =
             TableName(namespace, naming.normalize("_airbyte_connection_test_${UUID.randomUUID().toString().replace("-", "")}"))
+        val testColumn = naming.normalize("test_key")
         runBlocking {
             client.createNamespace(namespace)
             try {
-                client.execute(sqlGenerator.createTable(table, listOf(ColumnDef(naming.normalize("test_key"), "{{ c.profile.types.string }}", true)), false, null))
+                client.execute(sqlGenerator.createTable(table, listOf(ColumnDef(testColumn, {{ c.types_kt.string }}, true)), false, null))
+                val columns = columnUtils.metaColumns().map { it.name } + testColumn
+                val row =
+                    listOf(
+                        StringValue(UUID.randomUUID().toString()),
+                        TimestampWithTimezoneValue(OffsetDateTime.now(ZoneOffset.UTC)),
+                        ObjectValue(linkedMapOf()),
+                        IntegerValue(0L),
+                        StringValue("check"),
+                    )
+                client.insertRows(table, columns, listOf(row))
                 val count = client.countTable(table)
-                require(count == 0L) { "Expected an empty check table, got $count rows" }
+                require(count == 1L) { "Wrote 1 row into the check table $table but counted $count" }
             } finally {
                 client.dropTable(table)
             }

@@ -5,7 +5,7 @@ package io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client
 {% if c.p >= 8 %}
 import {{ c.imp.ConfigErrorException }}
 {% endif %}
-{% if c.p >= 9 %}
+{% if c.p >= 9 or c.key_columns_not_null %}
 import {{ c.imp.Dedupe }}
 {% endif %}
 import {{ c.imp.DestinationStream }}
@@ -102,14 +102,21 @@ class {{ cookiecutter.P }}AirbyteClient(
 
     /** The stream's user columns with their {{ c.database }} types (final names). */
     fun userColumns(stream: DestinationStream, columnNameMapping: ColumnNameMapping): List<ColumnDef> =
-{% if c.era == "core-table" %}
-        stream.tableSchema.columnSchema.finalSchema.map { (name, type) ->
-            ColumnDef(name, type.type, type.nullable)
+        stream.tableSchema.columnSchema.finalColumnSchema.map { (name, type) ->
+            ColumnDef(name, type.type, type.nullable{% if c.key_columns_not_null %} && name !in keyColumns(stream, columnNameMapping){% endif %})
         }
-{% else %}
-        stream.schema.asColumns().map { (name, field) ->
-            ColumnDef(columnNameMapping[name] ?: name, columnUtils.toDialectType(field.type), field.nullable)
-        }
+{% if c.key_columns_not_null %}
+
+    /**
+     * Final names of the primary key and cursor of a dedupe stream: {{ c.database }} needs them
+     * NOT NULL (sorting key and version column cannot be Nullable).
+     */
+    fun keyColumns(stream: DestinationStream, columnNameMapping: ColumnNameMapping): Set<String> {
+        val importType = stream.tableSchema.importType as? Dedupe ?: return emptySet()
+        return (importType.primaryKey.map { it.first() } + importType.cursor.take(1))
+            .map { columnNameMapping[it] ?: it }
+            .toSet()
+    }
 {% endif %}
 
     /** Every column name in table order: meta columns, then the stream's columns. */
@@ -188,7 +195,11 @@ class {{ cookiecutter.P }}AirbyteClient(
         dataSource.connection.use { connection ->
             connection.prepareStatement(sql).use { statement ->
                 var index = 1
-                rows.forEach { row -> row.forEach { value -> setParameter(statement, index++, value) } }
+                rows.forEach { row ->
+                    row.forEach { value ->
+                        setParameter(statement, index++, {% if c.strip_nul %}value?.let { stripNulCharacters(it) }{% else %}value{% endif %})
+                    }
+                }
                 statement.executeUpdate()
             }
         }
@@ -253,7 +264,7 @@ class {{ cookiecutter.P }}AirbyteClient(
 
     /** Primary key and cursor of a dedupe stream as final column names, else null. */
     fun dedupeKeys(stream: DestinationStream, columnNameMapping: ColumnNameMapping): DedupeKeys? {
-        val importType = stream.importType as? Dedupe ?: return null
+        val importType = stream.tableSchema.importType as? Dedupe ?: return null
         return DedupeKeys(
             primaryKey = importType.primaryKey.map { path -> columnNameMapping[path.first()] ?: path.first() },
             cursor = importType.cursor.firstOrNull()?.let { columnNameMapping[it] ?: it },

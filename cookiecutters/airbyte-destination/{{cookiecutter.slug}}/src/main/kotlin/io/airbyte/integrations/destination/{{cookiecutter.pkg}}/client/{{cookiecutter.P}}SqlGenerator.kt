@@ -145,9 +145,10 @@ class {{ cookiecutter.P }}SqlGenerator(
     fun dropColumn(table: TableName, column: String): List<String> =
         statements(DROP_COLUMN, tableValues(table) + ("column" to naming.quote(column)))
 
+    /** A column type change; to a JSON type ({{ c.json_types_display }}) it converts with [CHANGE_COLUMN_TO_JSON]. */
     fun changeColumn(table: TableName, column: ColumnDef): List<String> =
         statements(
-            CHANGE_COLUMN,
+            if (column.type in JSON_TYPES) CHANGE_COLUMN_TO_JSON else CHANGE_COLUMN,
             tableValues(table) +
                 mapOf(
                     "column" to naming.quote(column.name),
@@ -257,6 +258,8 @@ class {{ cookiecutter.P }}SqlGenerator(
                     "file_literal" to naming.literal(file),
                     "file_uri" to "file://$file",
                     "file_name_literal" to naming.literal(file.substringAfterLast('/')),
+                    // PUT … AUTO_COMPRESS = TRUE stores <name>.gz: COPY must name that file
+                    "staged_file_literal" to naming.literal(file.substringAfterLast('/') + ".gz"),
                     "stage" to stage,
                 ),
         )
@@ -304,6 +307,8 @@ class {{ cookiecutter.P }}SqlGenerator(
         val ADD_COLUMN = {{ c.kt.add_column }}
         val DROP_COLUMN = {{ c.kt.drop_column }}
         val CHANGE_COLUMN = {{ c.kt.change_column }}
+        val CHANGE_COLUMN_TO_JSON = {{ c.kt.change_column_to_json }}
+        val JSON_TYPES: Set<String> = {{ c.json_types_kt }}
 {% endif %}
 {% if c.p >= 9 %}
         val UPSERT = {{ c.kt.upsert }}

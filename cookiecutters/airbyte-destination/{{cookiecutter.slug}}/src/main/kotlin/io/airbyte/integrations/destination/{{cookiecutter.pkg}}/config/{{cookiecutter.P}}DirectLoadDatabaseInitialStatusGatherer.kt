@@ -4,21 +4,12 @@ package io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.config
 
 import {{ c.imp.TableOperationsClient }}
 import {{ c.imp.BaseDirectLoadInitialStatusGatherer }}
-{% if c.era == "core-table" %}
 import {{ c.imp.DestinationCatalog }}
-{% else %}
-import {{ c.imp.TempTableNameGenerator }}
-{% endif %}
 import jakarta.inject.Singleton
 
 /** Finds which final and temp tables already exist (and whether they are empty). */
 @Singleton
 class {{ cookiecutter.P }}DirectLoadDatabaseInitialStatusGatherer(
     tableOperationsClient: TableOperationsClient,
-{% if c.era == "core-table" %}
     catalog: DestinationCatalog,
 ) : BaseDirectLoadInitialStatusGatherer(tableOperationsClient, catalog)
-{% else %}
-    tempTableNameGenerator: TempTableNameGenerator,
-) : BaseDirectLoadInitialStatusGatherer(tableOperationsClient, tempTableNameGenerator)
-{% endif %}

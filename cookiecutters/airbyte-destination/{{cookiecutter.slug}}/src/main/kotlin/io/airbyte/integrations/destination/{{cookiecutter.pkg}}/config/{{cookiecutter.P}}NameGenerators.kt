@@ -3,21 +3,15 @@
 package io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.config
 
 import {{ c.imp.DestinationStream }}
-{% if c.era == "core-table" %}
 import {{ c.imp.ColumnType }}
 import {{ c.imp.FieldType }}
 import {{ c.imp.TableSchemaMapper }}
 import {{ c.imp.TempTableNameGenerator }}
-import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}ColumnUtils
-{% else %}
-import {{ c.imp.ColumnNameGenerator }}
-import {{ c.imp.FinalTableNameGenerator }}
-{% endif %}
 import {{ c.imp.TableName }}
+import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}ColumnUtils
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}NamingUtils
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.spec.{{ cookiecutter.P }}Configuration
 import jakarta.inject.Singleton
-{% if c.era == "core-table" %}
 
 /** Stream -> table names, field -> column names and types ({{ c.database }} rules). */
 @Singleton
@@ -37,27 +31,3 @@ class {{ cookiecutter.P }}TableSchemaMapper(
     override fun toColumnType(fieldType: FieldType): ColumnType =
         ColumnType(columnUtils.toDialectType(fieldType.type), fieldType.nullable)
 }
-{% else %}
-
-/** Stream -> final table name ({{ c.database }} rules). */
-@Singleton
-class {{ cookiecutter.P }}FinalTableNameGenerator(
-    private val config: {{ cookiecutter.P }}Configuration,
-    private val naming: {{ cookiecutter.P }}NamingUtils,
-) : FinalTableNameGenerator {
-    override fun getTableName(streamDescriptor: DestinationStream.Descriptor): TableName =
-        TableName(
-            naming.normalize(streamDescriptor.namespace ?: config.defaultNamespace),
-            naming.normalize(streamDescriptor.name),
-        )
-}
-
-/** Field -> column name; the canonical name detects collisions the way the database would. */
-@Singleton
-class {{ cookiecutter.P }}ColumnNameGenerator(private val naming: {{ cookiecutter.P }}NamingUtils) : ColumnNameGenerator {
-    override fun getColumnName(column: String): ColumnNameGenerator.ColumnName {
-        val name = naming.normalize(column)
-        return ColumnNameGenerator.ColumnName(displayName = name, canonicalName = name.lowercase())
-    }
-}
-{% endif %}

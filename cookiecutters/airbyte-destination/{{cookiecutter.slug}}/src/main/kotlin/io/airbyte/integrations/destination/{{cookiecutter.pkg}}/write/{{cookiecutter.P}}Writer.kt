@@ -6,12 +6,8 @@ import {{ c.imp.SystemErrorException }}
 {% if c.p >= 9 %}
 import {{ c.imp.Dedupe }}
 {% endif %}
-{% if c.era == "core-table" %}
 import {{ c.imp.DestinationCatalog }}
 import {{ c.imp.ColumnNameMapping }}
-{% else %}
-import {{ c.imp.TableCatalog }}
-{% endif %}
 import {{ c.imp.DestinationStream }}
 import {{ c.imp.DatabaseInitialStatusGatherer }}
 import {{ c.imp.TempTableNameGenerator }}
@@ -34,11 +30,7 @@ import jakarta.inject.Singleton
 /** Creates namespaces, gathers table state, and picks the stream loader of each sync mode. */
 @Singleton
 class {{ cookiecutter.P }}Writer(
-{% if c.era == "core-table" %}
     private val catalog: DestinationCatalog,
-{% else %}
-    private val names: TableCatalog,
-{% endif %}
     private val stateGatherer: DatabaseInitialStatusGatherer<DirectLoadInitialStatus>,
     private val streamStateStore: StreamStateStore<DirectLoadTableExecutionConfig>,
     private val client: {{ cookiecutter.P }}AirbyteClient,
@@ -47,33 +39,20 @@ class {{ cookiecutter.P }}Writer(
     private lateinit var initialStatuses: Map<DestinationStream, DirectLoadInitialStatus>
 
     override suspend fun setup() {
-{% if c.era == "core-table" %}
         catalog.streams
             .map { it.tableSchema.tableNames.finalTableName!!.namespace }
             .toSet()
             .forEach { client.createNamespace(it) }
         initialStatuses = stateGatherer.gatherInitialStatus()
-{% else %}
-        names.values
-            .map { it.tableNames.finalTableName!!.namespace }
-            .toSet()
-            .forEach { client.createNamespace(it) }
-        initialStatuses = stateGatherer.gatherInitialStatus(names)
-{% endif %}
     }
 
     override fun createStreamLoader(stream: DestinationStream): StreamLoader {
         val initialStatus = initialStatuses[stream]!!
-{% if c.era == "core-table" %}
         val realTableName = stream.tableSchema.tableNames.finalTableName!!
-        val columnNameMapping = ColumnNameMapping(stream.tableSchema.columnSchema.inputToFinalColumnNames)
-{% else %}
-        val realTableName = names[stream]!!.tableNames.finalTableName!!
-        val columnNameMapping = names[stream]!!.columnNameMapping
-{% endif %}
-        val tempTableName = tempTableNameGenerator.generate(realTableName)
+        val columnNameMapping = ColumnNameMapping(stream.tableSchema.columnSchema.rawToFinalColumnNames)
+        val tempTableName = stream.tableSchema.tableNames.tempTableName ?: tempTableNameGenerator.generate(realTableName)
 {% if c.p >= 9 %}
-        val dedupe = stream.importType is Dedupe
+        val dedupe = stream.tableSchema.importType is Dedupe
 {% endif %}
         return when (stream.minimumGenerationId) {
             0L ->

@@ -5,6 +5,7 @@ package io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.component
 
 import {{ c.imp.TableOperationsClient }}
 import {{ c.imp.TableOperationsSuite }}
+import {{ c.imp.TableSchemaFactory }}
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest
 import org.junit.jupiter.api.Test
 
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.Test
 class {{ cookiecutter.P }}TableOperationsTest(
     override val client: TableOperationsClient,
     override val testClient: {{ cookiecutter.P }}TestTableOperationsClient,
+    override val schemaFactory: TableSchemaFactory,
 ) : TableOperationsSuite {
 {% for t in c.component_tests %}
 

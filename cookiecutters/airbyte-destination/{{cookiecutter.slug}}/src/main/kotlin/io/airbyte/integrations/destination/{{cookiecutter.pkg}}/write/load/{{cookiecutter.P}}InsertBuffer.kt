@@ -13,6 +13,9 @@ import io.airbyte.cdk.load.util.serializeToString
 import {{ c.imp.TableName }}
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}AirbyteClient
 import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.{{ cookiecutter.P }}SqlGenerator
+{% if c.strip_nul %}
+import io.airbyte.integrations.destination.{{ cookiecutter.pkg }}.client.stripNulCharacters
+{% endif %}
 import io.github.oshai.kotlinlogging.KotlinLogging
 {% if bulk %}
 import java.nio.file.Files
@@ -39,7 +42,11 @@ class {{ cookiecutter.P }}InsertBuffer(
     private val rows = mutableListOf<List<AirbyteValue?>>()
 
     fun accumulate(recordFields: Map<String, AirbyteValue>) {
+{% if c.strip_nul %}
+        rows.add(columns.map { name -> recordFields[name]?.let { stripNulCharacters(it) } })
+{% else %}
         rows.add(columns.map { recordFields[it] })
+{% endif %}
     }
 
     suspend fun flush() {

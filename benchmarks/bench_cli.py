@@ -1,0 +1,87 @@
+"""Benchmark: start-up of the read-only commands ``cf targets`` and ``cf status`` against
+``cf --help`` (the baseline, measured in the same run: the least any ``cf`` command does).
+
+Each command runs as its own process, the three alternating, ``--repeat`` rounds; prints each
+one's median wall time, the spread (min–max) and the ratio of medians to ``cf --help``. The
+project ``cf status`` reads is made first by ``cf new`` on the shipped petstore example (it
+stops at the plan gate: no terminal, no ``--yes``).
+
+Run: ``python benchmarks/bench_cli.py [--repeat N]`` with the core and the plugins installed
+(``cf`` on ``PATH``, or beside this Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cf_command() -> list[str]:
+    """The ``cf`` console script beside this interpreter, else the one on ``PATH``."""
+    beside = Path(sys.executable).with_name("cf")
+    found = str(beside) if beside.is_file() else shutil.which("cf")
+    if not found:
+        raise SystemExit("cf is not installed: pip install ./core ./plugins/…")
+    return [found]
+
+
+def run_s(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """``(wall, cpu)`` seconds of one process running ``argv`` (its output is discarded); the
+    CPU time (user + system) is steadier than the wall time on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    cf = cf_command()
+    env = {**os.environ, "CF_INTERACTIVE": "0", "COLUMNS": "100"}
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([*cf, "new", "--target", "databricks-source", "pet", "--doc",
+                        str(ROOT / "examples" / "petstore" / "openapi.yaml"), "--out", tmp],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+        project = Path(tmp) / "pet"
+        if not (project / ".cf" / "state.json").is_file():
+            raise SystemExit("cf new did not make the petstore project")
+        commands = {"cf --help": [*cf, "--help"], "cf targets": [*cf, "targets"],
+                    "cf status": [*cf, "status", "--project", str(project)]}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for argv in commands.values():  # warm the file cache once
+            run_s(argv, env)
+        for _ in range(args.repeat):
+            for name, argv in commands.items():
+                times[name].append(run_s(argv, env))
+    base_wall = statistics.median(t[0] for t in times["cf --help"])
+    base_cpu = statistics.median(t[1] for t in times["cf --help"])
+    print(f"{args.repeat} alternating rounds; baseline `cf --help`: median wall {base_wall:.3f} s,"
+          f" CPU {base_cpu:.3f} s")
+    print(f"{'command':<12}{'wall s':>8}{'min–max s':>14}{'× help':>8}{'CPU s':>8}{'× help':>8}")
+    for name, samples in times.items():
+        walls = [t[0] for t in samples]
+        cpu = statistics.median(t[1] for t in samples)
+        wall = statistics.median(walls)
+        spread = f"{min(walls):.3f}–{max(walls):.3f}"
+        print(f"{name:<12}{wall:>8.3f}{spread:>14}{wall / base_wall:>8.2f}{cpu:>8.3f}"
+              f"{cpu / base_cpu:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
