@@ -115,6 +115,10 @@ def test_suptask_into_the_checkout(run_cf: RunCf, example_intake: Path, checkout
     section_j = plan.split("## J) Open Questions and Assumptions")[1]
     assert "- Q1: " in section_j and "- Assumptions made:" in section_j
     assert "follows the policies of `slack_clickup_sync_state`" in section_j
+    # what the checkout already has of SupTask is named, and kept
+    assert "already has the connector module src/lib/connectors/suptask.ts" in section_j
+    assert "its tables already exist and are kept: suptask_sync_runs, suptask_tickets" in section_j
+    assert "POST /api/suptask/sync, GET /api/suptask/sync/status" in section_j
     # what the checkout has is not "to build"; the connector's env vars are in the handoff
     assert ("Still to build (not yet in the checkout): env SUPTASK_WORKSPACE_ID, "
             "route /api/suptask/mappings.") in plan
