@@ -251,8 +251,9 @@ def cf_test_gate(ctx: StepContext) -> StepResult | None:
     if not _mine(ctx):
         return None
     from cf_databricks_source.checks import test_gate
+    from cf_databricks_source.record import recorded_before
 
-    result = test_gate(ctx.project_dir, _layout(ctx))
+    result = recorded_before(ctx, _plan, lambda: test_gate(ctx.project_dir, _layout(ctx)))
     if ctx.llm is None or all(c.status != "failed" for c in result.checks):
         return _committed(ctx, result)
     from cf_databricks_source.fix_loop import fix_until_green

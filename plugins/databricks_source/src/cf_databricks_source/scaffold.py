@@ -25,12 +25,15 @@ TARGET = "databricks-source"
 COMMON_OPTIONS = {
     "base_url": "API base URL (default: the server named in the API description)",
     "max_records_per_batch": "records returned by one read_table call at most (default 1000)",
-    "max_pages_per_batch": "pages fetched by one read_table call at most (default 50)",
-    "max_retries": "retries on 429 and 5xx responses (default 5)",
+    "lookback_seconds": "incremental reads stop this long before the connector's start "
+                        "(default 1), so records committed late are read by the next run",
+    "max_retries": "retries of a request after a transport error, 429 or 5xx (default 5)",
+    "max_wait_seconds": "most seconds one request waits for rate limits (default 300)",
+    "request_deadline_seconds": "most seconds one response may take in all (default 120)",
 }
 
 #: Options a pipeline may set per table (Lakeflow ``external_options_allowlist``).
-TABLE_OPTIONS = ("max_records_per_batch", "max_pages_per_batch")
+TABLE_OPTIONS = ("max_records_per_batch", "start_date", "lookback_seconds", "page_size")
 
 
 def class_name(name: str) -> str:
@@ -130,6 +133,12 @@ def connector_spec(plan: ConnectorPlan, complete: bool = False) -> dict[str, Any
             "secret": name not in ("username", "client_id"),
             "description": _auth_description(plan, name),
         })
+    for option in plan.connection_options:  # server variables, shared path parameters
+        parameters.append({
+            "name": option.name, "type": "string",
+            "required": option.required and option.default is None, "secret": option.secret,
+            "description": option.description or "a connection option",
+            **({"default": option.default} if option.default is not None else {})})
     for name, text in COMMON_OPTIONS.items():
         entry: dict[str, Any] = {"name": name, "type": "string", "required": False,
                                  "secret": False, "description": text}
