@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from cf_databricks_source.connector_plan import ConnectorPlan, TableParam, TablePlan
-from cf_databricks_source.scaffold import class_name
+from cf_databricks_source.scaffold import class_name, connector_spec
 
 from .commitlog import CommitLog, read_to_end
 from .faultproxy import Fault, FaultProxy
@@ -211,6 +211,10 @@ def test_connection_options_fill_the_server_variable_and_a_path_parameter(
     assert len(read_all(connect(module, server), "collection")) >= 300  # the default: orders
     with pytest.raises(ValueError, match="option 'port' is required"):
         getattr(module, class_name("paramshop"))({"token": TOKEN})
+    # the connection form asks for it: it is a parameter of connector_spec.yaml
+    spec = connector_spec(plan(), complete=True)["connection"]["parameters"]
+    port = next(p for p in spec if p["name"] == "port")
+    assert port["required"] and not port["secret"]
 
 
 def test_tombstones_and_a_sibling_deleted_endpoint(module: ModuleType, server: JsonServer
@@ -267,3 +271,73 @@ def test_auth_kinds(auth: dict[str, Any], server: JsonServer, tmp_path: Path) ->
     finally:
         tokens.close()
         load(build(plan(), tmp_path / "again"), "paramshop")
+
+
+class EnvelopeServer:
+    """Pages of 40 people in two envelope shapes real APIs use: OData (``{"value": [...],
+    "@odata.nextLink": URL, "@odata.count": N}`` at ``/odata/people``) and a nested token
+    (``{"result": {"items": [...], "nextPage": T}}`` at ``/nested/people?page_token=T``)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        people = [{"id": i, "name": f"P{i}"} for i in range(1, 41)]
+        base = self.url
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                args = dict(parse_qsl(query))
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    self.send_error(401)
+                    return
+                start = int(args.get("$skip") or args.get("page_token") or 0)
+                chunk = people[start:start + 15]
+                more = start + 15 < len(people)
+                if path == "/odata/people":
+                    body: dict[str, Any] = {"value": chunk, "@odata.count": len(people)}
+                    if more:
+                        body["@odata.nextLink"] = f"{base}/odata/people?$skip={start + 15}"
+                else:
+                    body = {"result": {"items": chunk,
+                                       "nextPage": str(start + 15) if more else None}}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_next_links_and_tokens_inside_nested_envelopes(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "integer"},
+                                               "name": {"type": "string"}}}
+    envelope = ConnectorPlan(name="envelopes", base_url="http://invalid",
+                             auth={"type": "bearer"}, tables=[
+        TablePlan(name="odata_people", path="/odata/people", primary_keys=["id"],
+                  records_path=["value"], schema=schema,
+                  pagination={"style": "next_url", "next_path": ["@odata.nextLink"],
+                              "total_path": ["@odata.count"]}),
+        TablePlan(name="nested_people", path="/nested/people", primary_keys=["id"],
+                  records_path=["result", "items"], schema=schema,
+                  pagination={"style": "next_token", "token_param": "page_token",
+                              "token_path": ["result", "nextPage"]}),
+    ])
+    server = EnvelopeServer()
+    try:
+        mod = load(build(envelope, tmp_path), "envelopes")
+        conn = getattr(mod, class_name("envelopes"))({"token": TOKEN, "base_url": server.url})
+        for table in ("odata_people", "nested_people"):
+            assert sorted(r["id"] for r in read_all(conn, table)) == list(range(1, 41))
+    finally:
+        server.close()

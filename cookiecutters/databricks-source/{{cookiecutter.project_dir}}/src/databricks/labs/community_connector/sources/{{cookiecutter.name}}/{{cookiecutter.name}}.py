@@ -117,21 +117,14 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
 
         Snapshot tables return every record, once each, and ``None``. Incremental tables return
         at most ``max_records_per_batch`` records (more only when the API cannot sort by the
-        cursor) and their frontier; the same offset back means nothing new. A table with no
-        cursor is read in full once per connector run. Raises ``ReadError`` (table, URL,
-        reason) when a complete read cannot be guaranteed.
+        cursor) and their frontier; the same offset back means nothing new. Raises
+        ``ReadError`` (table, URL, reason) when a complete read cannot be guaranteed.
         """
         table = self._table(table_name)
         schema = table["schema"]
         if table["ingestion_type"] == "snapshot":
             records = self.reader.snapshot(table_name, table_options)
             return iter([conform(r, schema) for r in records]), None
-        if not table.get("cursor_field"):
-            mark = {"read_at": self._started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-            if start_offset == mark:
-                return iter([]), start_offset
-            records = self.reader.snapshot(table_name, table_options)
-            return iter([conform(r, schema) for r in records]), mark
         records, end = self.reader.incremental(table_name, start_offset, table_options)
         return iter([conform(r, schema) for r in records]), end
 

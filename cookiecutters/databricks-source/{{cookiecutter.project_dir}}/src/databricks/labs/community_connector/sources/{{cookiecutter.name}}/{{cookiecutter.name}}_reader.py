@@ -310,15 +310,15 @@ class Reader:
         if seek == "offset":
             return url, dict(params, **{pag["offset_param"]: after})
         if style == "next_url":
-            nxt = dig(body, ".".join(pag.get("next_path") or ["next"]))
+            nxt = dig_path(body, pag.get("next_path") or ["next"])
             return (urljoin(url, str(nxt)), {}) if nxt else (None, params)
         if style == "next_token":
             token = (response.headers.get(pag["token_header"]) if pag.get("token_header")
-                     else dig(body, ".".join(pag.get("token_path") or ["next"])))
+                     else dig_path(body, pag.get("token_path") or ["next"]))
             return (url, dict(params, **{pag["token_param"]: token})) if token else (None, params)
         if style == "cursor":
             more_path = pag.get("has_more_path") or []
-            more = bool(dig(body, ".".join(more_path))) if more_path else len(records) >= size
+            more = bool(dig_path(body, more_path)) if more_path else len(records) >= size
             last = dig(records[-1], pag.get("cursor_from") or "id")
             if not more or last is None:
                 return None, params
@@ -478,6 +478,7 @@ class Reader:
             walk_req = Request(req.url, self._params_from(table, req, frontier), req.headers,
                                req.carried)
             first = True
+            batch_before = len(batch)
             walks += 1
             if walks > max_walks:
                 raise ReadError(f"table {name}: {req.url}: more than {max_walks} page requests "
@@ -526,10 +527,13 @@ class Reader:
                 if seekable or (since and frontier.raw != at_walk_start):
                     # a fresh query for every page: from the new frontier (keyset), or the page
                     # holding the last record read, so records that moved meanwhile show
-                    restart = True
                     moved = since and frontier.raw != at_walk_start
                     hint = len(frontier.keys) if moved else frontier.pos
-                    start = max(hint - 1, 0) if seekable else 0
+                    following = max(hint - 1, 0) if seekable else 0
+                    if not moved and following == start and batch_before == len(batch):
+                        finished = True  # the same request again: nothing lies further on
+                        break
+                    restart, start = True, following
                     break
             if finished or len(batch) >= limit or not restart:
                 return list(batch.values())
@@ -607,7 +611,7 @@ def page_total(pag: dict[str, Any], response: Any, body: Any) -> int | None:
     if pag.get("total_header"):
         raw = response.headers.get(pag["total_header"])
     elif pag.get("total_path"):
-        raw = dig(body, ".".join(pag["total_path"]))
+        raw = dig_path(body, pag["total_path"])
     try:
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
@@ -616,8 +620,13 @@ def page_total(pag: dict[str, Any], response: Any, body: Any) -> int | None:
 
 def dig(record: Any, dotted: str) -> Any:
     """``record["a"]["b"]`` for ``"a.b"``; ``None`` when a step is missing."""
-    node = record
-    for key in dotted.split(".") if dotted else []:
+    return dig_path(record, dotted.split(".") if dotted else [])
+
+
+def dig_path(node: Any, path: list[str]) -> Any:
+    """``node[path[0]][path[1]]…`` (keys may hold dots: ``@odata.nextLink``); ``None`` when a
+    step is missing."""
+    for key in path:
         if not isinstance(node, dict):
             return None
         node = node.get(key)
