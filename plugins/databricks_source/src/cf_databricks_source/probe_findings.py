@@ -2,9 +2,9 @@
 asks for, where the records are, key, cursor and tombstone fields, next-page links, headers and
 tokens, totals and rate-limit headers. :mod:`.probe` makes the requests and calls these.
 
-Names follow the ones real APIs use (the lists of :mod:`.openapi_research`; ``Link`` per RFC
-8288, ``WWW-Authenticate`` per RFC 9110 §11.6.1, ``X-Total-Count`` as json-server sends it,
-``primary_keys`` in the body as Datasette sends it).
+Names follow the ones real APIs use (the lists of :mod:`.api_names`, as research reads them;
+``Link`` per RFC 8288, ``WWW-Authenticate`` per RFC 9110 §11.6.1, ``X-Total-Count`` as
+json-server sends it, ``primary_keys`` in the body as Datasette sends it).
 """
 
 from __future__ import annotations
@@ -16,25 +16,22 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from cf_databricks_source.api_names import (
+    NEXT_URL_NAMES,
+    RECORD_ARRAY_NAMES,
+    TOKEN_BODY_NAMES,
+    WRAPPER_NAMES,
+)
 from cf_databricks_source.deletes import ARCHIVED_FLAGS, DELETED_FLAGS, DELETED_TIMES
 from cf_databricks_source.incremental import change_rank
 from cf_databricks_source.keys import ID_NAMES, NATURAL_NAMES, singular
-from cf_databricks_source.openapi_research import RECORD_ARRAY_NAMES
-from cf_databricks_source.pagination_detect import (
-    NEXT_URL_NAMES,
-    TOKEN_BODY_NAMES,
-    TOTAL_BODY_NAMES,
-    TOTAL_HEADERS,
-)
+from cf_databricks_source.pagination_detect import TOTAL_BODY_NAMES, TOTAL_HEADERS
 
 #: Field names that mark a record as deleted (a tombstone), as research reads them.
 TOMBSTONE_NAMES = (*DELETED_FLAGS, *DELETED_TIMES, *ARCHIVED_FLAGS)
 #: Body fields that count the collection (``X-Total-Count`` is the header form); Datasette's
 #: ``filtered_table_rows_count`` besides research's names.
 TOTAL_NAMES = (*TOTAL_BODY_NAMES, "filtered_table_rows_count")
-#: Envelope objects a next link or token may sit in (``{"meta": {"next_cursor": …}}``).
-WRAPPER_NAMES = ("meta", "pagination", "paging", "response_metadata", "links", "_links",
-                 "page_info", "pageinfo", "metadata", "cursor")
 #: Records needed before the first unique field counts as the key without a key-like name.
 MIN_UNIQUE_SAMPLES = 10
 
