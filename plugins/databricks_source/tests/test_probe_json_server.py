@@ -1,7 +1,7 @@
 """The probe on a real json-server behind HTTP Basic, described by a deliberately thin document
 (``data/probe_shop_thin.yaml``: no security, paging parameters without a Link header, free-form
-records). The document alone yields no table (free-form records) and, path by path, gets auth,
-key, cursor, ingestion, pagination and fields wrong; with the probe every one is right, and the
+records). The document alone gets auth, key, cursor, ingestion, pagination and the fields
+wrong; with the probe every one is right, and the
 generated connector reads every record exactly once."""
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from pathlib import Path
 import pytest
 from cf_databricks_source.api_doc import parse_api_doc
 from cf_databricks_source.layout import Layout
-from cf_databricks_source.openapi_loader import OpenAPIDocument
 from cf_databricks_source.openapi_research import research
-from cf_databricks_source.probe_step import skeleton_plan
-from connector_factory.errors import InputError
 
 from .conftest import RunCf
 from .probe_servers import BasicJsonServer
@@ -52,19 +49,20 @@ def read(project: Path, server: BasicJsonServer, table: str, offset: Path,
 
 
 def test_the_document_alone_gets_it_wrong(run_cf: RunCf, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="records are not objects with declared fields"):
-        research(THIN, "shop")
-    # offline, research stops there, as it always has
-    refused = run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN),
-                     "--offline", "--out", str(tmp_path), "--yes", expect=2)
-    assert "records are not objects with declared fields" in refused.output
-    # what the document alone can say about each path, before the probe fills it in
-    plan = skeleton_plan(OpenAPIDocument(THIN), THIN.name, "shop", None)
+    plan = research(THIN, "shop")
     assert plan.auth.type == "none"
     for table in plan.tables:
         assert table.primary_keys == [] and table.cursor_field is None
         assert table.ingestion_type == "snapshot" and table.pagination.style == "page"
         assert not table.schema_.get("properties")
+    # --offline: research is the document's alone, as it always was
+    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN), "--offline",
+           "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path), expect=1)
+    offline = run_cf("research", "--project", str(tmp_path / "shop"), "--yes",
+                     env={"COLUMNS": "250"})
+    assert "offline: research used the document only" in offline.output
+    written = parse_api_doc((tmp_path / "shop" / Layout(name="shop").api_doc_file).read_text())
+    assert written.tables == plan.model_copy(update={"base_url": "http://127.0.0.1:9"}).tables
 
 
 def test_probe_finds_basic_auth_link_paging_key_cursor_fields(

@@ -20,7 +20,16 @@ from .shop import make_shop
 KEY = "sk-ant-probe-tool-7"
 USER, PASSWORD = "ann", "llm-probe-pw-31"
 API_DOC = "src/databricks/labs/community_connector/sources/shop/shop_api_doc.md"
-MARKDOWN = "# Shop API\n\nGET /customers lists customers (`_page`, `_limit`).\n"
+MARKDOWN = """# Shop API
+
+The Shop API lists the shop's customers as JSON. Every request must be authenticated.
+
+## GET /customers
+
+Lists customers, page by page: pass `_page` for the page number and `_limit` for the number of
+customers on each page. Each customer has an identifier, an email address, a name and the
+times it was created and last updated.
+"""
 
 
 @pytest.fixture(scope="module")
