@@ -32,6 +32,7 @@ from cf_databricks_source.probe import (
     ProbeStopped,
 )
 from cf_databricks_source.probe_findings import link_next
+from cf_databricks_source.simulator_spec import Response
 
 #: Records kept per recorded response.
 SAMPLE_SIZE = 5
@@ -46,7 +47,7 @@ class Recording:
     """What record mode got: per table the responses (``simulator_spec.Response`` dicts), where
     each came from, and one-line messages for tables that could not be recorded."""
 
-    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    responses: dict[str, list[Response]] = field(default_factory=dict)
     provenance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
@@ -88,14 +89,13 @@ def _sampled(body: Any, table: TablePlan, size: int) -> tuple[Any, int]:
 
 
 def _response(plan: ConnectorPlan, table: TablePlan, exchange: Exchange, query: dict[str, Any],
-              secrets: list[str], size: int) -> tuple[dict[str, Any], int]:
+              secrets: list[str], size: int) -> tuple[Response, int]:
     body, count = _sampled(exchange.body, table, size)
     headers = {k: scrub(v, secrets) for k, v in exchange.headers.items()
                if k.lower() in KEPT_HEADERS}
     base = urlsplit(plan.base_url).path.rstrip("/")
-    return {"path": base + table.path, "query": {k: str(v) for k, v in query.items()},
-            "status": exchange.status, "headers": headers,
-            "body": scrub(body, secrets)}, count
+    return Response(path=base + table.path, query={k: str(v) for k, v in query.items()},
+                    status=exchange.status, headers=headers, body=scrub(body, secrets)), count
 
 
 def _first_query(table: TablePlan, size: int) -> dict[str, Any]:
@@ -190,8 +190,9 @@ def provenance_text(plan: ConnectorPlan, recording: Recording) -> str:
     record count."""
     header = (f"# Live responses recorded by `cf` record mode for the {plan.name} connector;\n"
               f"# at most {SAMPLE_SIZE} records per response, credentials stripped.\n")
-    return header + yaml.safe_dump({"base_url": plan.base_url, "tables": recording.provenance},
-                                   sort_keys=False, width=100)
+    body: str = yaml.safe_dump({"base_url": plan.base_url, "tables": recording.provenance},
+                               sort_keys=False, width=100)
+    return header + body
 
 
 def recorded_before(ctx: StepContext, plan: Callable[[StepContext], ConnectorPlan],
