@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -77,12 +78,21 @@ def main() -> None:
     commands(spec, args.repeat)
 
 
-def _wall(argv: list[str], env: dict[str, str]) -> float:
+def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """``(wall, cpu)`` seconds of the process ``argv`` (CPU: user + system, steadier than the
+    wall time on a shared machine).
+
+    Raises:
+        SystemExit: the process failed (its error output is shown).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr}")
-    return time.perf_counter() - began
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def commands(spec: Path, repeat: int) -> None:
@@ -94,27 +104,31 @@ def commands(spec: Path, repeat: int) -> None:
         raise SystemExit("cf is not installed")
     env = {**os.environ, "CF_INTERACTIVE": "0"}
     loads = [sys.executable, "-c", f"import json; json.loads(open({str(spec)!r}).read())"]
-    rows: dict[str, list[float]] = {"baseline: python + json.loads": [], "cf research": [],
-                                    "cf scaffold": [], "research + scaffold": []}
+    names = ("baseline: python + json.loads", "cf research", "cf scaffold", "research + scaffold")
+    rows: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([cf, "new", "--target", "databricks-source", "github", "--doc",
                             str(spec), "--out", tmp], env=env, capture_output=True, check=False)
             project = str(Path(tmp) / "github")
-            rows["baseline: python + json.loads"].append(_wall(loads, env))
-            research_s = _wall([cf, "research", "--project", project, "--yes"], env)
-            scaffold_s = _wall([cf, "scaffold", "--project", project, "--yes"], env)
+            rows[names[0]].append(_run(loads, env))
+            research_s = _run([cf, "research", "--project", project, "--yes"], env)
+            scaffold_s = _run([cf, "scaffold", "--project", project, "--yes"], env)
         rows["cf research"].append(research_s)
         rows["cf scaffold"].append(scaffold_s)
-        rows["research + scaffold"].append(research_s + scaffold_s)
-    base = statistics.median(rows["baseline: python + json.loads"])
+        rows["research + scaffold"].append((research_s[0] + scaffold_s[0],
+                                            research_s[1] + scaffold_s[1]))
+    base_wall = statistics.median(t[0] for t in rows[names[0]])
+    base_cpu = statistics.median(t[1] for t in rows[names[0]])
     print(f"\nas commands, {repeat} rounds (whole processes)")
-    print(f"{'process':<32}{'median s':>10}{'min–max s':>13}{'× baseline':>12}")
+    print(f"{'process':<32}{'wall s':>8}{'min–max s':>13}{'× base':>8}{'CPU s':>8}{'× base':>8}")
     for name, samples in rows.items():
-        middle = statistics.median(samples)
-        print(f"{name:<32}{middle:>10.3f}{min(samples):>7.2f}–{max(samples):<5.2f}"
-              f"{middle / base:>12.1f}")
-    print("done when research + scaffold < 2 s")
+        walls = [t[0] for t in samples]
+        wall, cpu = statistics.median(walls), statistics.median(t[1] for t in samples)
+        spread = f"{min(walls):.2f}–{max(walls):.2f}"
+        print(f"{name:<32}{wall:>8.3f}{spread:>13}{wall / base_wall:>8.1f}{cpu:>8.3f}"
+              f"{cpu / base_cpu:>8.1f}")
+    print("done when research + scaffold < 2 s (wall, on an otherwise idle CI machine)")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,11 @@ def test_plugin_from_a_separate_distribution_runs_end_to_end(tmp_path: Path) -> 
     run = cf("new", "--target", "hello", "demo", "--yes")
     assert run.returncode == 0, run.stdout + run.stderr
     assert (tmp_path / "demo" / "hello.txt").read_text() == "hello from demo\n"
+    assert "--greeting TEXT" in cf("targets").stdout
+    again = cf("new", "--target", "hello", "demo", "--greeting", "hi", "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "input --greeting set: hi" in again.stderr
+    assert (tmp_path / "demo" / "hello.txt").read_text() == "hi from demo\n"
 
 
 def test_readme_test_command_installs_tox_first() -> None:

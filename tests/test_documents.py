@@ -1,6 +1,5 @@
-"""Document inputs read the same way in every target: empty and binary files said so, parse
-errors as ``line L, column C``, only prose counts as prose, URL fetches with a progress line and
-a timeout against real servers on 127.0.0.1."""
+"""Waits are never silent: URL fetches with a progress line and a timeout against real servers
+on 127.0.0.1, a plain progress line without a terminal, a spinner around slow steps."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from connector_factory.documents import is_prose, read_document, timeout_s
+from connector_factory.documents import fetch, timeout_s
 from connector_factory.errors import InputError
 from connector_factory.reporter import RecordingReporter
 from connector_factory.rich_reporter import RichReporter
@@ -24,46 +23,6 @@ from tests.conftest import MakeDist
 PROSE = ("# Widgets API\n\nThe Widgets API lists every widget in your account. Send a GET request"
          " to /widgets with your token in the Authorization header; results come back in pages "
          "of fifty, and the next page is named by the cursor field of each response.\n")
-
-
-def _file(tmp_path: Path, name: str, data: bytes) -> str:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return str(path)
-
-
-@pytest.mark.parametrize("name, data, message", [
-    ("empty.yaml", b"", "is empty"),
-    ("blank.md", b"  \n\n\t\n", "is empty"),
-    ("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is a binary file (16 bytes)"),
-    ("latin.md", "caf\xe9 menu".encode("latin-1"), "is not UTF-8 text (byte 3"),
-    ("api.json", b'{\n  "openapi": "3.0.0",\n  "info": {,\n}', "line 3, column 12: Expecting"),
-    ("api.yaml", b"openapi: 3.0.0\ninfo:\n  title: x\n   bad: [1, 2\n",
-     "line 4, column 7: mapping values are not allowed here"),
-    ("spec.txt", b"openapi: 3.0.0\npaths: {a: [}\n", "line 2, column 13"),
-    ("note.md", b"TODO: write this", "does not read as an API description (3 words"),
-    ("dump.txt", b"0x01 0x02 0x03 " * 40, "does not read as an API description"),
-])
-def test_bad_documents_are_named_with_the_fix(tmp_path: Path, name: str, data: bytes,
-                                              message: str) -> None:
-    source = _file(tmp_path, name, data)
-    with pytest.raises(InputError) as caught:
-        read_document(source, "--doc")
-    line = caught.value.one_line()
-    assert line.startswith(f"--doc {source}") and message in line and " — fix: " in line, line
-
-
-def test_good_documents_are_classified(tmp_path: Path) -> None:
-    spec = read_document(_file(tmp_path, "api.yaml", b"openapi: 3.0.0\ninfo: {title: x}\n"), "--doc")
-    assert spec.kind == "yaml" and spec.data["openapi"] == "3.0.0"
-    doc = read_document(_file(tmp_path, "api", b'  {"swagger": "2.0"}'), "--doc")
-    assert doc.kind == "json" and doc.data == {"swagger": "2.0"}
-    prose = read_document(_file(tmp_path, "widgets.md", PROSE.encode()), "--doc")
-    assert prose.kind == "prose" and prose.data is None
-    html = "<html><body><h1>Widgets</h1><p>" + PROSE + "</p></body></html>"
-    assert is_prose(html) and not is_prose("<div></div>" * 50)
-    with pytest.raises(InputError, match="no such file"):
-        read_document(str(tmp_path / "missing.yaml"), "--doc")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -100,8 +59,7 @@ def silent() -> Iterator[str]:
 
 def test_a_url_is_fetched_with_a_progress_line(server: str) -> None:
     reporter = RecordingReporter()
-    doc = read_document(server, "--doc", reporter=reporter)
-    assert doc.kind == "prose"
+    assert fetch(server, "--doc", reporter=reporter) == PROSE.encode()
     assert reporter.lines == [f"progress: fetching {server} (timeout 30 s)"]
 
 
@@ -109,10 +67,17 @@ def test_a_url_that_never_answers_times_out(silent: str, monkeypatch: pytest.Mon
     monkeypatch.setenv("CF_TIMEOUT", "1")
     began = time.monotonic()
     with pytest.raises(InputError) as caught:
-        read_document(silent, "--doc", reporter=RecordingReporter())
+        fetch(silent, "--doc", reporter=RecordingReporter())
     assert time.monotonic() - began < 10
     line = caught.value.one_line()
-    assert "no answer within 1 s" in line and "export CF_TIMEOUT=120" in line
+    assert line.startswith(f"--doc {silent}: no answer within 1 s")
+    assert "export CF_TIMEOUT=120" in line
+
+
+def test_a_fetch_that_fails_says_so(silent: str) -> None:
+    closed = silent.rsplit(":", 1)[0] + ":9/spec.yaml"
+    with pytest.raises(InputError, match="cannot fetch it"):
+        fetch(closed, "--doc", reporter=RecordingReporter(), timeout=2)
 
 
 def test_timeout_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -321,3 +321,29 @@ def test_a_read_only_folder_is_exit_2(
         locked.chmod(0o755)
     assert result.exit_code == 2 and "Permission denied" in result.output
     assert "check the permissions of that path" in result.output
+
+
+def test_two_projects_share_a_checkout(
+        typed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project-folder input names a shared folder: a second project there keeps its state in
+    ``.cf/projects/NAME`` and writes into the same folder; each resumes by itself."""
+    monkeypatch.chdir(tmp_path)
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    base = ["--target", "typed", "--spec", "https://x.example/s", "--checkout", "checkout"]
+    assert runner.invoke(app, ["new", "first", *base, "--yes"]).exit_code == 0
+    second = runner.invoke(app, ["new", "second", *base])
+    assert second.exit_code == 1  # stops at the plan gate: no terminal, no --yes
+    further = checkout / ".cf" / "projects" / "second"
+    assert f"project: {further}" in second.output
+    assert "--project checkout/.cf/projects/second" in second.output  # in the fix line
+    assert json.loads((further / "state.json").read_text())["name"] == "second"
+    assert _state(checkout)["name"] == "first"
+    resumed = runner.invoke(app, ["resume", "--project", str(further), "--yes"])
+    assert resumed.exit_code == 0, resumed.output
+    assert (checkout / "seen.jsonl").is_file()  # written into the shared folder
+    status = runner.invoke(app, ["status", "--project", "checkout"], env={"COLUMNS": "200"})
+    assert "first — typed" in status.output
+    assert f"also here: project second (--project {further})" in status.output
+    again = runner.invoke(app, ["new", "first", *base, "--yes"])
+    assert again.exit_code == 0 and "already holds" not in again.output

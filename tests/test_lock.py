@@ -124,6 +124,7 @@ def test_second_run_exits_2_and_a_killed_run_takes_its_children(
         status = _cf(slow, tmp_path, "status", "--project", "demo")
         assert status.returncode == 0, status.stderr
         assert f"research   running (PID {first.pid})" in status.stdout
+        assert f"a run holds this project: PID {first.pid} (cf new" in status.stdout
 
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -148,13 +149,15 @@ def test_second_run_exits_2_and_a_killed_run_takes_its_children(
 def test_lock_in_process(tmp_path: Path) -> None:
     from connector_factory.lock import ProjectBusy
 
-    assert holder(tmp_path) is None
-    with project_lock(tmp_path):
-        found = holder(tmp_path)
+    state_dir = tmp_path / ".cf"
+    assert holder(state_dir) is None
+    with project_lock(state_dir):
+        found = holder(state_dir)
         assert found is not None and found.pid == os.getpid()
-        with pytest.raises(ProjectBusy, match=f"PID {os.getpid()}"), project_lock(tmp_path):
+        with pytest.raises(ProjectBusy, match=f"{tmp_path} is in use by a running cf: PID "
+                           f"{os.getpid()}"), project_lock(state_dir):
             pass
-    assert holder(tmp_path) is None
+    assert holder(state_dir) is None
 
 
 def test_leftovers_are_removed(tmp_path: Path) -> None:
@@ -163,6 +166,6 @@ def test_leftovers_are_removed(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / ".conn.py.cf-tmp").write_text("")
     (tmp_path / "src" / "conn.py").write_text("kept")
-    removed = clean_leftovers(tmp_path, ["src/conn.py"])
+    removed = clean_leftovers(tmp_path, tmp_path / ".cf", ["src/conn.py"])
     assert sorted(p.name for p in removed) == [".conn.py.cf-tmp", ".state-abc.tmp"]
     assert (tmp_path / "src" / "conn.py").read_text() == "kept"

@@ -12,15 +12,42 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from connector_factory.models import Step, StepResult
     from connector_factory.pipeline import Pipeline
 
+
+def _bool_help(option: Any) -> Any:
+    """``option`` (a ``--help`` option) defaulting to ``False`` instead of ``None``: typer 0.29
+    coerces a ``None`` flag value through a pydantic ``TypeAdapter`` (``typer._coercion.
+    build_runtime_param``), importing pydantic — 0.13 s CPU — in a command that needs none."""
+    if option is not None:
+        option.default = False
+    return option
+
+
+class _Group(TyperGroup):
+    """The ``cf`` group, its ``--help`` a plain bool (see :func:`_bool_help`)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _bool_help(super().get_help_option(ctx))
+
+
+class _LightCommand(TyperCommand):
+    """A command whose ``--help`` is a plain bool (see :func:`_bool_help`), for commands that
+    import no pydantic model (``cf targets``)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _bool_help(super().get_help_option(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     name="cf",
     help="Connector Factory: build data connectors end to end "
     "(plan → research → scaffold → validate → test gate → document → deploy).",
@@ -122,11 +149,11 @@ def _locked(project: Path) -> Iterator[None]:
     from connector_factory.lock import clean_leftovers, project_lock
     from connector_factory.state import StateStore
 
-    _PROJECT[:] = [project]
-    with project_lock(project):
-        store = StateStore(project)
+    store = StateStore.at(project.resolve())
+    _PROJECT[:] = [store.ref]
+    with project_lock(store.dir):
         generated = list(store.load().generated) if store.exists() else []
-        clean_leftovers(project, generated)
+        clean_leftovers(store.project_dir, store.dir, generated)
         stop: Callable[[], None] = lambda: None  # noqa: E731
         if _REAL_PROCESS:
             from connector_factory.reaper import start_reaper
@@ -142,7 +169,7 @@ def _existing(project: Path) -> Path:
     """``project`` if it holds a project (else the state's one-line error, exit 2)."""
     from connector_factory.state import StateStore
 
-    StateStore(project).load()
+    StateStore.at(project.resolve()).load()
     return project
 
 
@@ -267,14 +294,15 @@ def new(
         project = folder if folder else (out if out.is_absolute() else cwd / out) / connector
         _PROJECT[:] = [project]
         pipeline = _pipeline(project, yes, target)
-        previous = pipeline.store.load().inputs if pipeline.store.exists() else None
+        store = pipeline.select(connector, chosen, shared=folder is not None)
+        _PROJECT[:] = [store.ref]
+        previous = store.load().inputs if store.exists() else None
         require_inputs(chosen, given, previous)
-        with _locked(pipeline.project_dir):
+        with _locked(store.ref):
             pipeline.create(connector, chosen, given)
-            typer.echo(f"project: {pipeline.project_dir}")
+            typer.echo(f"project: {store.ref}")
             pipeline.run(from_step=start)
-        typer.echo(f"done: {connector} ({target}) — "
-                   + with_project("`cf status`", pipeline.project_dir))
+        typer.echo(f"done: {connector} ({target}) — " + with_project("`cf status`", store.ref))
 
     _guarded(work)
 
@@ -346,7 +374,7 @@ def status(project: ProjectOpt = Path(".")) -> None:
     _guarded(work, project)
 
 
-@app.command()
+@app.command(cls=_LightCommand)
 def targets() -> None:
     """List the targets the installed plugins provide."""
 
@@ -355,7 +383,7 @@ def targets() -> None:
         from connector_factory.plugins import target_catalog
         from connector_factory.tables import Column, console, print_table
 
-        plugins = target_catalog()
+        plugins = target_catalog()  # light metadata: no plugin is imported
         rows = []
         for target in sorted(plugins.targets.values(), key=lambda t: t.name):
             inputs = "\n".join(f"{describe(i)}: {i.help}" for i in target.inputs) or "-"

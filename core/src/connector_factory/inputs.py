@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from connector_factory.errors import InputError
-from connector_factory.models import Target, TargetInput
+
+if TYPE_CHECKING:  # pydantic stays off the import path of `cf targets`
+    from connector_factory.models import Target, TargetInput
+    from connector_factory.plugins import InputInfo
 
 if TYPE_CHECKING:
     from connector_factory.plugins import InputInfo

@@ -1,7 +1,8 @@
 """The project lock: one ``cf`` run changes a project at a time.
 
 An OS file lock (``fcntl.flock``, released by the kernel when the holder dies, however it
-dies) on ``<project>/.cf/lock``; the file holds the holder's PID and command line, so a second
+dies) on ``<project>/.cf/lock`` (a further project in a shared folder has its own, beside its
+state); the file holds the holder's PID and command line, so a second
 run can name it and ``cf status`` can tell a running step from an interrupted one. Taking the
 lock also removes what a killed run left behind: ``.cf/.state-*.tmp`` files and the
 ``.<name>.cf-tmp`` files of generated files.
@@ -37,8 +38,8 @@ class Holder:
     command: str
 
 
-def _lock_path(project_dir: Path) -> Path:
-    return project_dir / ".cf" / LOCK_FILE
+def _lock_path(state_dir: Path) -> Path:
+    return state_dir / LOCK_FILE
 
 
 def _read_holder(path: Path) -> Holder | None:
@@ -49,14 +50,15 @@ def _read_holder(path: Path) -> Holder | None:
         return None
 
 
-def holder(project_dir: Path) -> Holder | None:
-    """The live holder of ``project_dir``'s lock, or ``None`` when no run holds it.
+def holder(state_dir: Path) -> Holder | None:
+    """The live holder of the lock in ``state_dir`` (a project's ``.cf/``), or ``None`` when no
+    run holds it.
 
     Tries the lock without waiting: if it can be taken nobody holds it (it is released at once).
     """
     import fcntl
 
-    path = _lock_path(project_dir)
+    path = _lock_path(state_dir)
     if not path.is_file():
         return None
     try:
@@ -72,11 +74,12 @@ def holder(project_dir: Path) -> Holder | None:
         return None
 
 
-def clean_leftovers(project_dir: Path, generated: Iterable[str] = ()) -> list[Path]:
-    """Remove the temp files a killed run left: ``.cf/.state-*.tmp`` and, for each generated
-    relative path, its ``.<name>.cf-tmp`` sibling. Returns what was removed."""
+def clean_leftovers(project_dir: Path, state_dir: Path,
+                    generated: Iterable[str] = ()) -> list[Path]:
+    """Remove the temp files a killed run left: ``.state-*.tmp`` in ``state_dir`` and, for each
+    generated path (relative to ``project_dir``), its ``.<name>.cf-tmp`` sibling. Returns what
+    was removed."""
     removed = []
-    state_dir = project_dir / ".cf"
     candidates = list(state_dir.glob(".state-*.tmp")) if state_dir.is_dir() else []
     for rel in generated:
         target = project_dir / rel
@@ -91,8 +94,8 @@ def clean_leftovers(project_dir: Path, generated: Iterable[str] = ()) -> list[Pa
 
 
 @contextmanager
-def project_lock(project_dir: Path) -> Iterator[IO[str]]:
-    """Hold ``project_dir``'s lock for the block (the ``.cf/`` folder is made if missing).
+def project_lock(state_dir: Path) -> Iterator[IO[str]]:
+    """Hold the lock in ``state_dir`` (a project's ``.cf/``, made if missing) for the block.
 
     Raises:
         ProjectBusy: another run holds it; the message names its PID and command.
@@ -100,7 +103,7 @@ def project_lock(project_dir: Path) -> Iterator[IO[str]]:
     """
     import fcntl
 
-    path = _lock_path(project_dir)
+    path = _lock_path(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+", encoding="utf-8")
     try:
@@ -109,9 +112,10 @@ def project_lock(project_dir: Path) -> Iterator[IO[str]]:
         except BlockingIOError:
             held = _read_holder(path)
             who = f"PID {held.pid} ({held.command})" if held else "another process"
+            project = state_dir.parent if state_dir.name == ".cf" else state_dir
             raise ProjectBusy(
-                f"{project_dir} is in use by a running cf: {who}",
-                f"wait for it to finish (`cf status --project {project_dir}` shows it), or "
+                f"{project} is in use by a running cf: {who}",
+                f"wait for it to finish (`cf status --project {project}` shows it), or "
                 f"stop it with `kill {held.pid if held else 'PID'}`",
             ) from None
         handle.seek(0)

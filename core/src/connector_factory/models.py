@@ -105,8 +105,10 @@ CheckStatus = Literal["passed", "failed", "blocked", "skipped"]
 class CheckResult(BaseModel):
     """One check of a collecting step (``cf_validate``, ``cf_test_gate``).
 
-    ``blocked`` means the check could not run here (a missing tool, no credentials); it does not
-    fail the gate but is shown, and never reported as a pass.
+    ``blocked`` means the check could not run here (a missing tool, no credentials); in every
+    target it stops the gate with exit 1 and its ``message`` should say what would unblock it,
+    unless the user skips that check with a reason (``cf skip CHECK --why …``), after which it
+    counts as ``skipped``. It is never reported as a pass.
     """
 
     name: str
@@ -123,11 +125,13 @@ class StepResult(BaseModel):
 
     Attributes:
         summary: one or more lines shown at the gate.
-        outputs: files the step wrote, relative to the project folder; the core records their
-            sha256 so that later edits are reported as stale.
+        outputs: files the step wrote, relative to the project folder; the core scans them for
+            secrets (archives too) and records their sha256: a later edit is kept and redoes
+            every later step, and a re-run whose outputs changed does the same.
         details: small JSON-serialisable facts kept in state (tables found, phase reached …).
         checks: for collecting steps, the checks this plugin ran.
-        status: ``failed`` stops the pipeline with exit 1; ``blocked`` stops it and says why.
+        status: ``failed`` stops the pipeline with exit 1; ``blocked`` stops it and says why
+            (like a blocked check).
         usage: token usage of LLM calls made in the step (input, cache_read, cache_write, output,
             cost_usd), summed into the state.
     """
@@ -182,8 +186,9 @@ class StepContext:
         step: the step being run.
         project_dir: absolute path of the project folder (holds ``.cf/``).
         state: the project state as it is before this step (read it, do not write it).
-        inputs: the inputs the run was started with (``tables``, ``doc``, ``repo`` …), never
-            secrets.
+        inputs: the target's inputs by name (as its ``TargetInput``s declare them), converted
+            by type; secret inputs come from their environment variable and are never stored.
+            The core records which names a step reads, so a changed input redoes that step.
         llm: an LLM handle, or ``None`` when no API key is configured.
         reporter: where progress and messages go.
         interactive: ``True`` when a person can answer questions on the terminal.

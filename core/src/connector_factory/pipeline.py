@@ -83,8 +83,28 @@ class Pipeline:
     store: StateStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.project_dir = self.project_dir.resolve()
-        self.store = StateStore(self.project_dir)
+        self.store = StateStore.at(self.project_dir.resolve())
+        self.project_dir = self.store.project_dir
+
+    def select(self, name: str, target: Target, shared: bool = False) -> StateStore:
+        """Pick the store of project ``name`` before :meth:`create`: the folder's own, or —
+        when the folder is ``shared`` (a checkout named by a project-folder input) and already
+        holds another project — the further project's under ``.cf/projects/NAME``.
+
+        Raises:
+            InputError: the folder holds another project and is not shared.
+        """
+        if self.store.exists():
+            state = self.store.load()
+            if state.target != target.name or state.name != name:
+                if not shared:
+                    raise InputError(
+                        f"{self.project_dir} already holds project {state.name!r} of target "
+                        f"{state.target!r}",
+                        "choose another NAME or --out folder",
+                    )
+                self.store = self.store.further(name)
+        return self.store
 
     # -- project ---------------------------------------------------------------------------
 
@@ -98,7 +118,7 @@ class Pipeline:
             state = self.store.load()
             if state.target != target.name or state.name != name:
                 raise InputError(
-                    f"{self.project_dir} already holds project {state.name!r} of target "
+                    f"{self.store.ref} already holds project {state.name!r} of target "
                     f"{state.target!r}",
                     "choose another NAME or --out folder",
                 )

@@ -191,10 +191,17 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
-def _light_metadata() -> dict[str, ModuleType | BaseException]:
+def _entry_points() -> tuple[list[EntryPoint], list[EntryPoint]]:
+    """``(plugins, light metadata)``: the entry points of both groups, sorted by name (read once
+    per command: each look-up reads every installed ``entry_points.txt``)."""
+    return (sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name),
+            sorted(entry_points(group=TARGETS_GROUP), key=lambda e: e.name))
+
+
+def _light_metadata(light_eps: list[EntryPoint]) -> dict[str, ModuleType | BaseException]:
     """Each plugin's light metadata module by entry-point name (or the error loading it)."""
     found: dict[str, ModuleType | BaseException] = {}
-    for ep in entry_points(group=TARGETS_GROUP):
+    for ep in light_eps:
         try:
             module = ep.load()
             if not isinstance(module, ModuleType) or not isinstance(
@@ -213,9 +220,10 @@ def target_catalog() -> TargetCatalog:
     Never raises for a plugin's fault: it is listed in ``broken``.
     """
     catalog = TargetCatalog()
-    light = _light_metadata()
+    plugin_eps, light_eps = _entry_points()
+    light = _light_metadata(light_eps)
     heavy: list[str] = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in plugin_eps:
         module = light.get(ep.name)
         if isinstance(module, ModuleType):
             try:
@@ -227,7 +235,7 @@ def target_catalog() -> TargetCatalog:
         else:
             heavy.append(ep.name)
     if heavy:
-        plugins = load_plugins(only=set(heavy))
+        plugins = load_plugins(only=set(heavy), _eps=(plugin_eps, light_eps))
         catalog.broken += plugins.broken
         for target in plugins.targets().values():
             catalog.targets[target.name] = TargetInfo.from_data(target.plugin,
@@ -235,15 +243,16 @@ def target_catalog() -> TargetCatalog:
     return catalog
 
 
-def _needed(target: str | None) -> set[str] | None:
+def _needed(target: str | None, plugin_eps: list[EntryPoint],
+            light_eps: list[EntryPoint]) -> set[str] | None:
     """The plugin entry names a project of ``target`` needs, or ``None`` for all of them: the
     plugin whose light metadata names the target, those that check every target, and those
     without (readable) metadata. ``None`` when no metadata names the target (its plugin may be
     any, or none: the error then lists every target)."""
     if target is None:
         return None
-    light = _light_metadata()
-    names = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    light = _light_metadata(light_eps)
+    names = {ep.name for ep in plugin_eps}
     needed: set[str] = set()
     owner = False
     for name in names:
@@ -265,10 +274,10 @@ def _needed(target: str | None) -> set[str] | None:
 def project_target(project_dir: Path) -> str | None:
     """The target recorded in ``project_dir``'s state, read without validating the state
     (the pipeline validates it); ``None`` when there is no readable state."""
-    from connector_factory.state import STATE_DIR, STATE_FILE
+    from connector_factory.state import StateStore
 
     try:
-        data = json.loads((project_dir / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))
+        data = json.loads(StateStore.at(project_dir).path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     target = data.get("target") if isinstance(data, dict) else None
@@ -276,7 +285,8 @@ def project_target(project_dir: Path) -> str | None:
 
 
 def load_plugins(extra: dict[str, Any] | None = None, target: str | None = None,
-                 only: set[str] | None = None) -> PluginSet:
+                 only: set[str] | None = None,
+                 _eps: tuple[list[EntryPoint], list[EntryPoint]] | None = None) -> PluginSet:
     """Load the plugins of the entry-point group, plus ``extra`` objects (name -> plugin).
 
     With ``target``, only those a project of that target needs (see the module doc); the others
@@ -288,8 +298,9 @@ def load_plugins(extra: dict[str, Any] | None = None, target: str | None = None,
     """
     manager = new_manager()
     plugins = PluginSet(manager)
-    wanted = only if only is not None else _needed(target)
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    plugin_eps, light_eps = _eps or _entry_points()
+    wanted = only if only is not None else _needed(target, plugin_eps, light_eps)
+    for ep in plugin_eps:
         if wanted is not None and ep.name not in wanted:
             plugins.not_loaded.append(ep.name)
             continue

@@ -25,6 +25,19 @@ from connector_factory.models import STEPS, Step
 SCHEMA_VERSION = 1
 STATE_DIR = ".cf"
 STATE_FILE = "state.json"
+#: Folder in ``.cf/`` holding the state of further projects that share a folder (a checkout):
+#: ``<folder>/.cf/projects/<name>/state.json``.
+PROJECTS_DIR = "projects"
+
+
+def locate(project: Path) -> tuple[Path, Path]:
+    """``(work folder, state folder)`` for what ``--project`` names: a project folder (state in
+    its ``.cf/``), or the state folder ``<folder>/.cf/projects/<name>`` of a further project in
+    a shared folder (its files are written into ``<folder>``)."""
+    if (project / STATE_FILE).is_file() and project.parent.name == PROJECTS_DIR \
+            and project.parent.parent.name == STATE_DIR:
+        return project.parent.parent.parent, project
+    return project, project / STATE_DIR
 EVENTS_FILE = "events.jsonl"
 
 StepStatus = Literal["pending", "in_progress", "completed", "failed", "skipped"]
@@ -131,14 +144,30 @@ class StateStore:
     """Reads and writes one project's state and event log.
 
     Args:
-        project_dir: the project folder; state lives in ``project_dir/.cf/``.
+        project_dir: the project folder (where its files are written).
+        state_dir: where its state lives; default ``project_dir/.cf/``.
     """
 
-    def __init__(self, project_dir: Path) -> None:
+    def __init__(self, project_dir: Path, state_dir: Path | None = None) -> None:
         self.project_dir = project_dir
-        self.dir = project_dir / STATE_DIR
+        self.dir = state_dir if state_dir is not None else project_dir / STATE_DIR
         self.path = self.dir / STATE_FILE
         self.events_path = self.dir / EVENTS_FILE
+
+    @classmethod
+    def at(cls, project: Path) -> StateStore:
+        """The store of what ``--project`` names (see :func:`locate`)."""
+        return cls(*locate(project))
+
+    @property
+    def ref(self) -> Path:
+        """What to pass as ``--project`` for this project: its folder, or its state folder
+        for a further project in a shared folder."""
+        return self.project_dir if self.dir == self.project_dir / STATE_DIR else self.dir
+
+    def further(self, name: str) -> StateStore:
+        """The store of the further project ``name`` sharing this folder."""
+        return StateStore(self.project_dir, self.project_dir / STATE_DIR / PROJECTS_DIR / name)
 
     def exists(self) -> bool:
         """Whether the project has a state file."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from connector_factory.models import STEPS
-from connector_factory.state import StateStore
+from connector_factory.state import PROJECTS_DIR, STATE_DIR, STATE_FILE, StateStore
 
 _STYLE = {"completed": "green", "failed": "red", "in_progress": "yellow", "pending": "dim",
           "skipped": "blue"}
@@ -40,9 +40,10 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
     from connector_factory.tables import Column, print_table
     from connector_factory.tables import console as table_console
 
-    store = StateStore(project_dir)
+    store = StateStore.at(project_dir.resolve())
     state = store.load()
-    running = holder(project_dir)
+    project_dir = store.project_dir
+    running = holder(store.dir)
     with_tokens = any(state.step(step).usage for step in STEPS)
     rows, styles = [], []
     for step in STEPS:
@@ -79,5 +80,13 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
                Column("note", min_width=12)]
     if with_tokens:
         columns.append(Column("tokens", min_width=12))
-    print_table(console or table_console(), f"{state.name} — {state.target}", columns, rows,
-                styles)
+    out = console or table_console()
+    print_table(out, f"{state.name} — {state.target}", columns, rows, styles)
+    if running is not None:
+        out.print(f"a run holds this project: PID {running.pid} ({running.command})",
+                  highlight=False, markup=False)
+    others = sorted((store.dir / PROJECTS_DIR).glob(f"*/{STATE_FILE}")) \
+        if store.dir == project_dir / STATE_DIR else []
+    for other in others:
+        out.print(f"also here: project {other.parent.name} (--project {other.parent})",
+                  highlight=False, markup=False)

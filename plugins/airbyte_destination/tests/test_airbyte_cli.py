@@ -53,6 +53,9 @@ def test_done_when_command(tmp_path: Path) -> None:
     checks = {c["name"]: c for c in state["steps"]["validate"]["checks"]}
     assert {c["status"] for c in checks.values()} == {"passed"}
     assert "sql-exec (duckdb)" in checks and "kotlin-parse" in checks
+    assert "cdk-conformance" in checks and "0 unknown symbols, 0 mismatched overrides" in \
+        checks["cdk-conformance"]["message"]
+    assert "the checker's row count" in checks["sql-exec (duckdb)"]["message"]
 
     gate = state["steps"]["test_gate"]
     assert gate["status"] == "failed"

@@ -51,3 +51,10 @@ def test_every_upsert_mechanism_runs(name: str, mechanism: str,
     run_dedupe(ex, profile, ns, cdc_hard_delete=False, suffix="_soft")
     run_dedupe(ex, profile, ns, cursor=False, suffix="_nocursor")
     ex.run(SqlGenerator(profile).drop_namespace(ns))
+
+
+def test_validate_execution_on_duckdb_includes_the_checkers_row_count() -> None:
+    from cf_airbyte_destination.sql_exec import run_on_duckdb
+
+    report = run_on_duckdb(load_shipped_profile("duckdb"))
+    assert report.problems == [] and report.executed >= 28

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonref
@@ -155,17 +157,34 @@ def test_a_binary_doc_is_refused_and_never_reaches_the_model(tmp_path: Path,
         doc_input.classify_doc(str(path))
 
 
+PROSE = ("The Widgets API lists widgets with GET /widgets and returns them one page at a time; "
+         "authenticate with a bearer token in the Authorization header, and pass since to read "
+         "only the widgets updated after a time.")
+
+
 @pytest.mark.parametrize(("name", "content"), [
-    ("api.md", "# Widgets API\n\nopenapi: is mentioned here\n\nGET /widgets: lists them.\n"),
-    ("api.html", "<html><body><h1>Widgets</h1><p>GET /widgets</p></body></html>"),
-    ("notes", "Authentication: a bearer token.\nBase URL: https://api.example.com\n"),
-    ("readme.txt", "{curly} braces in prose are fine in a .txt file"),
-    ("latin1.md", "Caf\xe9 API: GET /orders".encode("latin-1").decode("latin-1")),
+    ("api.md", f"# Widgets API\n\nopenapi: is mentioned here\n\n{PROSE}\n"),
+    ("api.html", f"<html><body><h1>Widgets</h1><p>{PROSE}</p></body></html>"),
+    ("notes", f"Authentication: a bearer token.\nBase URL: https://api.example.com\n{PROSE}\n"),
+    ("readme.txt", f"{{curly}} braces in prose are fine in a .txt file. {PROSE}"),
+    ("latin1.md", f"Caf\xe9 API. {PROSE}"),
 ])
 def test_prose_goes_to_the_model(tmp_path: Path, name: str, content: str) -> None:
     path = tmp_path / name
     path.write_bytes(content.encode("latin-1" if name.startswith("latin1") else "utf-8"))
     assert doc_input.classify_doc(str(path)) == ("text", str(path))
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("notes", "Authentication: a bearer token.\nBase URL: https://api.example.com\n"),
+    ("numbers.txt", "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25\n"),
+])
+def test_what_does_not_read_as_prose_never_reaches_the_model(tmp_path: Path, name: str,
+                                                            content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match="does not read as an API description"):
+        doc_input.classify_doc(str(path))
 
 
 def test_descriptions_in_every_spelling_are_openapi(tmp_path: Path) -> None:
@@ -225,3 +244,13 @@ def test_plan_and_research_steps_share_one_parse_and_scaffold_reads_the_plan(
     run_cf("scaffold", "--project", str(project), "--yes")
     api_doc = Layout(name="pet", in_repo=False).api_doc_file
     assert (project / api_doc).is_file() and len(calls) == 1
+
+
+def test_research_imports_no_http_client() -> None:
+    code = ("import sys; from pathlib import Path\n"
+            "from cf_databricks_source.openapi_research import research\n"
+            f"research(Path({str(PETSTORE)!r}), 'pet')\n"
+            "print(sorted(m for m in ('requests', 'urllib3', 'jsonref') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.strip() == "['jsonref']", done.stdout + done.stderr

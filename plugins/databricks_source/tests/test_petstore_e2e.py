@@ -68,7 +68,9 @@ def test_unknown_table_is_a_one_line_error(run_cf: RunCf, tmp_path: Path) -> Non
 
 def test_unstructured_doc_without_a_key_says_what_to_do(run_cf: RunCf, tmp_path: Path) -> None:
     doc = tmp_path / "api.md"
-    doc.write_text("# Widgets API\n\nGET /widgets lists widgets.\n")
+    doc.write_text("# Widgets API\n\nGET /widgets lists the widgets of your account, newest "
+                   "first, one page of fifty at a time; authenticate with a bearer token in the "
+                   "Authorization header.\n")  # real prose: shorter text is refused as not prose
     result = run_cf("new", "--target", "databricks-source", "widgets", "--doc", str(doc),
                     "--out", str(tmp_path), "--yes", expect=2,
                     env={"ANTHROPIC_API_KEY": ""})

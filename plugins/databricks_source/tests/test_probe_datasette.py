@@ -44,28 +44,28 @@ def test_probe_finds_rows_envelope_next_token_and_key(datasette: Datasette, run_
                     env={"COLUMNS": "250"})
     out = result.output
     assert "probe: 2 tables checked against the live API" in out
-    assert "corrected shop_customers: records: the document implies the body; live rows" in out
-    assert "corrected shop_products: pagination: the document implies none; live next_token" in out
+    assert "corrected customers: records: the document implies the body; live rows" in out
+    assert "corrected products: pagination: the document implies none; live next_token" in out
     assert "done: ds" in out
     project = tmp_path / "ds"
     plan = parse_api_doc((project / Layout(name="ds").api_doc_file).read_text())
     assert plan.auth.type == "none" and "answered without credentials" in plan.auth.evidence
     tables = {t.name: t for t in plan.tables}
-    assert set(tables) == {"shop_customers", "shop_products"}
+    assert set(tables) == {"customers", "products"}
     for table in tables.values():
         assert table.records_path == ["rows"]
         assert table.pagination.style == "next_token"
         assert table.pagination.token_param == "_next"
         assert table.pagination.token_path == ["next"]
-    assert tables["shop_customers"].primary_keys == ["id"]
-    assert tables["shop_products"].primary_keys == ["sku"]
-    assert tables["shop_products"].schema_["properties"]["price"]["type"] == "number"
-    assert tables["shop_customers"].schema_["properties"]["created_at"]["format"] == "date-time"
+    assert tables["customers"].primary_keys == ["id"]
+    assert tables["products"].primary_keys == ["sku"]
+    assert tables["products"].schema_["properties"]["price"]["type"] == "number"
+    assert tables["customers"].schema_["properties"]["created_at"]["format"] == "date-time"
 
     env = dict(os.environ, READ_OPTIONS=json.dumps({"base_url": datasette.url}))
     out_read = subprocess.run(
         [sys.executable, str(DATA / "read_batches.py"), str(project), MODULE,
-         "DsLakeflowConnect", "shop_customers", str(tmp_path / "c.offset.json"), "0"],
+         "DsLakeflowConnect", "customers", str(tmp_path / "c.offset.json"), "0"],
         capture_output=True, text=True, env=env, timeout=300)
     assert out_read.returncode == 0, out_read.stderr[-2000:]
     ids = json.loads(out_read.stdout)["ids"]

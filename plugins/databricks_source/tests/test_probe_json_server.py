@@ -1,7 +1,8 @@
 """The probe on a real json-server behind HTTP Basic, described by a deliberately thin document
 (``data/probe_shop_thin.yaml``: no security, paging parameters without a Link header, free-form
-records). The document alone gets auth, key, cursor, ingestion and pagination wrong; with the
-probe every one is right, and the generated connector reads every record exactly once."""
+records). The document alone yields no table (free-form records) and, path by path, gets auth,
+key, cursor, ingestion, pagination and fields wrong; with the probe every one is right, and the
+generated connector reads every record exactly once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from pathlib import Path
 import pytest
 from cf_databricks_source.api_doc import parse_api_doc
 from cf_databricks_source.layout import Layout
+from cf_databricks_source.openapi_loader import OpenAPIDocument
 from cf_databricks_source.openapi_research import research
+from cf_databricks_source.probe_step import skeleton_plan
+from connector_factory.errors import InputError
 
 from .conftest import RunCf
 from .probe_servers import BasicJsonServer
@@ -47,28 +51,34 @@ def read(project: Path, server: BasicJsonServer, table: str, offset: Path,
     return json.loads(out.stdout)
 
 
-def test_the_document_alone_gets_it_wrong() -> None:
-    plan = research(THIN, "shop")
+def test_the_document_alone_gets_it_wrong(run_cf: RunCf, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="records are not objects with declared fields"):
+        research(THIN, "shop")
+    # offline, research stops there, as it always has
+    refused = run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN),
+                     "--offline", "--out", str(tmp_path), "--yes", expect=2)
+    assert "records are not objects with declared fields" in refused.output
+    # what the document alone can say about each path, before the probe fills it in
+    plan = skeleton_plan(OpenAPIDocument(THIN), THIN.name, "shop", None)
     assert plan.auth.type == "none"
     for table in plan.tables:
         assert table.primary_keys == [] and table.cursor_field is None
-        assert table.ingestion_type == "append" and table.pagination.style == "page"
-        assert table.schema_.get("properties") in (None, {})
-
+        assert table.ingestion_type == "snapshot" and table.pagination.style == "page"
+        assert not table.schema_.get("properties")
 
 
 def test_probe_finds_basic_auth_link_paging_key_cursor_fields(
         server: BasicJsonServer, run_cf: RunCf, tmp_path: Path) -> None:
     env = {"SHOP_USERNAME": USER, "SHOP_PASSWORD": PASSWORD, "COLUMNS": "250"}
-    result = run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN),
-                    "--base-url", server.url, "--out", str(tmp_path), "--yes", env=env)
+    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN), "--base-url",
+           server.url, "--out", str(tmp_path), expect=1, env=env)  # stops at the plan gate
     project = tmp_path / "shop"
+    result = run_cf("research", "--project", str(project), "--yes", env=env)
     out = result.output
     assert "probe: 2 tables checked against the live API" in out
     assert "corrected auth: the document says none; live basic" in out
     assert "customers: GET /customers · cdc · keys ['id'] · cursor updated_at · link_header" in out
     assert "orders: GET /orders · cdc · keys ['id'] · cursor updated_at · link_header" in out
-    assert "done: shop" in out
 
     doc_text = (project / Layout(name="shop").api_doc_file).read_text()
     plan = parse_api_doc(doc_text)
@@ -86,17 +96,16 @@ def test_probe_finds_basic_auth_link_paging_key_cursor_fields(
     assert "## Checked against the live API" in doc_text
     assert "pagination (**corrected by the live API**)" in doc_text
     assert "pagination (live): Link rel=next" in doc_text
-    for artifact in (doc_text, (project / ".cf/state.json").read_text(),
-                     (project / ".cf/events.jsonl").read_text()):
-        assert PASSWORD not in artifact
 
-    # live: the connector generated from the probed plan reads every record exactly once
-    run_cf("credentials", "--project", str(project), env=env)
-    gate = run_cf("test-gate", "--project", str(project), "--yes")
-    assert "(live)" in gate.output and " 0 failed" in gate.output
+    # the connector generated from the probed plan reads every live record exactly once,
+    # across a restart from the saved offset
+    run_cf("scaffold", "--project", str(project), "--yes", env=env)
     for table in ("customers", "orders"):
         offset = tmp_path / f"{table}.offset.json"
         first = read(project, server, table, offset, max_calls=1)
         assert 0 < len(first["ids"]) < SIZES[table]
         rest = read(project, server, table, offset, max_calls=0)
         assert sorted(first["ids"] + rest["ids"]) == list(range(1, SIZES[table] + 1)), table
+    for artifact in (doc_text, (project / ".cf/state.json").read_text(),
+                     (project / ".cf/events.jsonl").read_text()):
+        assert PASSWORD not in artifact

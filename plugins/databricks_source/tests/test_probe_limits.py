@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from cf_databricks_source.api_doc import parse_api_doc
+from cf_databricks_source.connector_plan import ConnectorPlan
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.openapi_loader import OpenAPIDocument
 from cf_databricks_source.openapi_research import research
 from cf_databricks_source.probe import Credentials, ProbeLimits
-from cf_databricks_source.probe_step import declared_params, probe_plan
+from cf_databricks_source.probe_step import declared_params, probe_plan, skeleton_plan
 
 from .conftest import RunCf
 from .probe_servers import BasicJsonServer, Datasette
@@ -25,8 +26,10 @@ DECLARED = declared_params(OpenAPIDocument(THIN))
 CREDS = Credentials(username="ann", password="pw-limits-1")
 
 
-def _document_plan(base_url: str):  # type: ignore[no-untyped-def]
-    return research(THIN, "shop").model_copy(update={"base_url": base_url})
+def _document_plan(base_url: str) -> ConnectorPlan:
+    """What research has from the thin document alone (its records are free-form)."""
+    plan = skeleton_plan(OpenAPIDocument(THIN), THIN.name, "shop", None)
+    return plan.model_copy(update={"base_url": base_url})
 
 
 #: A document for the refusing Datasette's real table paths (a list of objects, no security).
@@ -54,7 +57,7 @@ def test_a_server_that_refuses(run_cf: RunCf, tmp_path: Path) -> None:
                         env={"COLUMNS": "250"})
     lines = [line for line in result.output.splitlines() if "probe of" in line]
     assert len(lines) == 1, result.output
-    assert "probe of shop_customers_json not possible: GET /shop/customers.json answered 403: " \
+    assert "probe of customers_json not possible: GET /shop/customers.json answered 403: " \
            "the server refuses; research used the document" in lines[0]
     plan = parse_api_doc((tmp_path / "shop" / Layout(name="shop").api_doc_file).read_text())
     document = research(doc, "shop")
@@ -100,3 +103,18 @@ def test_a_time_budget_that_runs_out(server: BasicJsonServer) -> None:
     assert report.messages == ["probe of customers not possible: the probe's time budget of 0s "
                                "ran out; research used the document"]
     assert probed == plan
+
+
+def test_the_budget_options_on_the_command_line(server: BasicJsonServer, run_cf: RunCf,
+                                                tmp_path: Path) -> None:
+    env = {"SHOP_USERNAME": "ann", "SHOP_PASSWORD": "pw-limits-1", "COLUMNS": "250"}
+    run_cf("new", "--target", "databricks-source", "shop", "--doc", str(THIN), "--base-url",
+           server.url, "--probe-requests", "1", "--out", str(tmp_path), expect=1, env=env)
+    result = run_cf("research", "--project", str(tmp_path / "shop"), "--yes", env=env)
+    assert "probe of customers not possible: the budget of 1 request(s) per table ran out; " \
+           "research used the document" in result.output
+    assert "auth basic" in result.output  # what the one request learnt is kept
+    bad = run_cf("new", "--target", "databricks-source", "other", "--doc", str(THIN),
+                 "--base-url", server.url, "--probe-requests", "0", "--out", str(tmp_path),
+                 "--yes", expect=2, env=env)
+    assert "--probe-requests 0 is not a positive number" in bad.output

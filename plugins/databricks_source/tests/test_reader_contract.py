@@ -33,7 +33,7 @@ def shop_plan() -> ConnectorPlan:
         "address": {"type": "object"},  # free-form: JSON text
         "tags": {"type": "array", "items": {"type": "string"}},
         "updated_at": {"type": "string", "format": "date-time"}}}
-    return ConnectorPlan(name="contractshop", base_url="http://invalid", auth={"type": "bearer"},
+    plan = ConnectorPlan(name="contractshop", base_url="http://invalid", auth={"type": "bearer"},
                          tables=[
         TablePlan(name="customers", path="/customers", primary_keys=["id"],
                   cursor_field="updated_at", ingestion_type="cdc", pagination=PAGE,
@@ -50,6 +50,10 @@ def shop_plan() -> ConnectorPlan:
                   schema={"type": "object", "properties": {"id": {"type": "integer"},
                                                            "sku": {"type": "string"}}}),
     ])
+    # append without a cursor: the plan validator refuses it (issue 15); the runtime still reads
+    # such a hand-made table once per run (model_copy and the list edit skip the validator)
+    plan.tables[1] = plan.tables[1].model_copy(update={"ingestion_type": "append"})
+    return plan
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ def test_recorded_corpus_has_the_real_shapes(run_cf: RunCf, tmp_path: Path) -> N
     assert "record mode: 20 live records from 4 responses of 2 tables" in result.output
     assert " 0 failed (simulated)" in result.output or "0 failed" in result.output
     spec = tmp_path / "ds" / spec_dir("ds")
-    customers = json.loads((spec / "corpus" / "shop_customers.json").read_text())
+    customers = json.loads((spec / "corpus" / "customers.json").read_text())
     with sqlite3.connect(served / "shop.db") as db:
         db.row_factory = sqlite3.Row
         first = dict(db.execute("select * from customers where id = 1").fetchone())
@@ -41,7 +41,7 @@ def test_recorded_corpus_has_the_real_shapes(run_cf: RunCf, tmp_path: Path) -> N
     endpoints = yaml.safe_load((spec / "endpoints.yaml").read_text())["endpoints"]
     assert {e["path"] for e in endpoints} == {"/shop/customers.jsono", "/shop/products.jsono"}
     recorded = yaml.safe_load((spec / "recorded.yaml").read_text())
-    sources = recorded["tables"]["shop_customers"]
+    sources = recorded["tables"]["customers"]
     assert [s["records"] for s in sources] == [SAMPLE_SIZE, SAMPLE_SIZE]
     assert sources[1]["url"].startswith(datasette.url) and "_next=100" in sources[1]["url"]
     assert sources[0]["at"].endswith("Z")
@@ -49,9 +49,9 @@ def test_recorded_corpus_has_the_real_shapes(run_cf: RunCf, tmp_path: Path) -> N
     # the server is gone: recording says so in one line, the suite passes on the corpus
     again = run_cf("test-gate", "--project", str(tmp_path / "ds"), "--yes",
                    env={"COLUMNS": "250"})
-    assert "record of shop_customers not possible: cannot reach" in again.output
+    assert "record of customers not possible: cannot reach" in again.output
     assert "0 failed" in again.output
-    assert json.loads((spec / "corpus" / "shop_customers.json").read_text()) == customers
+    assert json.loads((spec / "corpus" / "customers.json").read_text()) == customers
 
 
 def test_recording_strips_credentials(inputs_dir: Path, run_cf: RunCf, tmp_path: Path) -> None:

@@ -156,7 +156,7 @@ def symbol_table(file_name: str) -> dict[str, Any]:
     """The symbol table ``data/cdk/<file_name>``: ``{"cdk", "versions", "symbols"}`` where
     ``symbols`` maps a fully-qualified CDK name to its entry (kind, source, functions,
     properties, members, constructor, supertypes)."""
-    text = resources.files("cf_airbyte_destination").joinpath("data", "cdk", file_name) \
+    text = resources.files("cf_airbyte_destination").joinpath(f"data/cdk/{file_name}") \
         .read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data

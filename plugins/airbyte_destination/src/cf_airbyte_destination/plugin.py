@@ -160,7 +160,7 @@ def cf_validate(ctx: StepContext) -> StepResult | None:
             name="sql-exec (duckdb)", status="failed" if executed.problems else "passed",
             message=f"{executed.executed} generated statements executed on an in-memory DuckDB "
                     "(namespace, tables, insert, count, upsert latest-wins + CDC delete, "
-                    "add/drop column, append, overwrite by swap)",
+                    "add/drop column, append, overwrite by swap, the checker's row count)",
             failures=executed.problems))
     generator_file = next(connector.rglob(f"{layout.prefix}SqlGenerator.kt"), None)
     if generator_file is not None:

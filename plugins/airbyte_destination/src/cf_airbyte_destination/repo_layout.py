@@ -45,11 +45,21 @@ def check_repo_target(repo: Path, slug: str, name: str) -> Path:
             return folder
         raise InputError(f"{CONNECTORS_DIR}/{slug} already exists in {repo}: that connector name "
                          "is taken", "pick another NAME, e.g. "
-                         f"`cf new --target airbyte-destination {name}_cf --repo {repo} …`")
+                         f"`cf new --target airbyte-destination {name}_cf --repo {repo} …`"
+                         + _state_note(repo))
     for other in sorted(connectors.glob("*/metadata.yaml")):
         text = other.read_text(encoding="utf-8")
         for key, value in (("dockerRepository", f"airbyte/{slug}"), ("githubIssueLabel", slug)):
             if any(line.strip() == f"{key}: {value}" for line in text.splitlines()):
                 raise InputError(f"{other.relative_to(repo)} already uses {key}: {value}",
-                                 f"pick another NAME so {key} is fresh in this checkout")
+                                 f"pick another NAME so {key} is fresh in this checkout"
+                                 + _state_note(repo))
     return folder
+
+
+def _state_note(repo: Path) -> str:
+    """The checkout holds the project's state (``.cf``) from this refused run: say how to
+    start over under another name (the folder holds one project)."""
+    if (repo / ".cf").is_dir():
+        return f" (first remove {repo / '.cf'}, which this refused run created)"
+    return ""

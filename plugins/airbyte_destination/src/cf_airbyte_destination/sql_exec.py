@@ -105,6 +105,10 @@ def run_on_duckdb(profile: Profile) -> ExecReport:
         expect("overwrite", names(users), [(9, "fresh")])
         expect("generation id after overwrite", int(value(gen.get_generation_id(users)) or 0), 2)
         run("drop table", gen.drop_table(users))
+        create_ns, create, insert, count, drop = gen.check_statements(ns, "_airbyte_check")
+        run("check: create table, write a row", create_ns + create + insert)
+        expect("check: count of the written row", int(value(count) or 0), 1)
+        run("check: drop table", drop)
         run("drop namespace", gen.drop_namespace(ns))
     except _Problem as problem:
         report.problems.append(str(problem))

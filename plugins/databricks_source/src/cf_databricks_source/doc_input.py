@@ -12,7 +12,9 @@ Classification, in order:
    mapping (``openapi`` or ``swagger`` at the top), else it is refused;
 4. anything else is parsed as YAML: an OpenAPI mapping is a description; text that fails to parse
    but has an ``openapi:``/``swagger:`` key at the start of a line is a broken description (its
-   syntax error is reported); the rest is prose.
+   syntax error is reported); the rest is prose;
+5. prose must read as prose (the core's :func:`~connector_factory.documents.is_prose`: enough
+   words, mostly letters), else it is refused: only prose is ever given to a model.
 
 The parsed value (``$ref`` objects as lazy :class:`jsonref.JsonRef` proxies, see
 :class:`~cf_databricks_source.doc_parse.LazyRefs`) is kept per file (path, size, modification
@@ -23,18 +25,16 @@ from __future__ import annotations
 
 import re
 import tempfile
-import urllib.request
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from connector_factory.documents import MAX_BYTES, fetch, is_prose
 from connector_factory.errors import InputError
 
 from cf_databricks_source import doc_parse
 
-#: Largest document read, in bytes (GitHub's description is about 13 MB).
-MAX_BYTES = 100 * 1024 * 1024
 #: Parsed documents kept per process (GitHub's description takes about 130 MiB parsed).
 CACHE_SIZE = 2
 
@@ -49,25 +49,22 @@ _parsed: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
 
 @lru_cache(maxsize=8)
 def local_copy(doc: str) -> Path:
-    """A local path for ``doc``: the file itself, or a URL downloaded to a temporary file.
+    """A local path for ``doc``: the file itself, or a URL downloaded (by the core's
+    :func:`~connector_factory.documents.fetch`: ``CF_TIMEOUT``, the same messages in every
+    target) to a temporary file.
 
     Raises:
-        InputError: the file does not exist, or the URL cannot be fetched.
+        InputError: the file does not exist, or the URL cannot be fetched in time.
     """
     if "://" not in doc:
         path = Path(doc)
         if not path.is_file():
             raise InputError(f"--doc {doc}: no such file", "check the path")
         return path
-    try:
-        with urllib.request.urlopen(doc, timeout=60) as response:
-            data = response.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"--doc {doc}: cannot fetch it ({exc})",
-                         "check the URL and the network, or download it and pass the file") from exc
+    data = fetch(doc, "--doc")
     suffix = Path(doc.split("?")[0]).suffix or ".txt"
     with tempfile.NamedTemporaryFile(prefix="cf-doc-", suffix=suffix, delete=False) as handle:
-        handle.write(data[:MAX_BYTES])
+        handle.write(data)
     return Path(handle.name)
 
 
@@ -87,20 +84,29 @@ def classify_doc(doc: str) -> tuple[str, str]:
     suffix = Path(doc.split("?")[0].split("#")[0]).suffix.lower()
     first = text.lstrip()[:1]
     if suffix in PROSE_SUFFIXES or (first == "<" and suffix not in STRUCTURED_SUFFIXES):
-        return "text", doc
+        return _prose(text, doc)
     structured = first in ("{", "[") or suffix in STRUCTURED_SUFFIXES
     try:
         data = parsed_document(path, f"--doc {doc}", text)
     except InputError:
         if structured or _OPENAPI_KEY.search(text):
             raise
-        return "text", doc
+        return _prose(text, doc)
     if is_openapi(data):
         return "openapi", doc
     if structured:
         what = "empty (no value)" if data is None else "JSON/YAML but not an OpenAPI 3.x or " \
             "Swagger 2.0 document (no 'openapi' or 'swagger' key at the top)"
         raise InputError(f"--doc {doc} is {what}", _FIX_KIND)
+    return _prose(text, doc)
+
+
+def _prose(text: str, doc: str) -> tuple[str, str]:
+    """``("text", doc)`` when ``text`` reads as prose (the core's
+    :func:`~connector_factory.documents.is_prose`), the only thing a model is given."""
+    if not is_prose(text):
+        raise InputError(f"--doc {doc} does not read as an API description (too few words; "
+                         "neither JSON nor YAML)", _FIX_KIND)
     return "text", doc
 
 

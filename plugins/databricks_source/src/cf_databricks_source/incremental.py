@@ -17,15 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cf_databricks_source.api_names import DIRECTION_NAMES, SINCE_NAMES, SORT_NAMES, norm, pick
 from cf_databricks_source.connector_plan import Incremental, IngestionType
 from cf_databricks_source.keys import snake
 from cf_databricks_source.openapi_loader import Operation
 
-#: Parameters that bound the last change time, whatever the field is called.
-CHANGE_SINCE = ("since", "updated_since", "modified_since", "changed_since", "last_modified_since",
-                "updated_after", "modified_after", "changed_after", "since_updated",
-                "since_modified", "updated_from", "min_updated", "start_time", "from_date",
-                "start_date", "from", "if_modified_since", "since_time", "sync_from")
+_SINCE = {norm(n) for n in SINCE_NAMES}
 #: Stems of the field a bound names, prefix or suffix.
 _PREFIXES = ("since_", "min_", "from_", "start_")
 _SUFFIXES = ("_gte", "_gt", "_after", "_from", "_since", "_min", "_start")
@@ -37,10 +34,6 @@ CREATED_WORDS = ("creat", "insert", "added", "occurred", "published", "posted", 
                  "received", "timestamp", "logged", "recorded", "event_time")
 GENERIC_TIMES = ("date", "time", "timestamp", "at", "datetime", "when")
 TIME_NAME = re.compile(r"(_at|At|_on|On|date|Date|time|Time|timestamp|Timestamp)$")
-SORT_NAMES = ("sort", "_sort", "sort_by", "sortby", "order_by", "orderby", "sort_field",
-              "$orderby")
-DIRECTION_NAMES = ("direction", "_order", "order", "sort_order", "sortorder", "sort_direction",
-                   "sortdirection", "dir")
 ODATA_FILTER = "$filter"
 
 
@@ -192,7 +185,7 @@ def _bound_target(name: str, times: list[str]) -> str | None:
     """``""`` for a bound on the last change (``since``), a field for ``<field>_gte`` etc.,
     ``None`` when ``name`` is no lower bound."""
     key = snake(name.lstrip("$"))
-    if key in CHANGE_SINCE:
+    if norm(name) in _SINCE:
         return ""
     stem = None
     for prefix in _PREFIXES:
@@ -249,8 +242,8 @@ def _best_change_field(times: list[str], param: dict[str, Any]) -> str | None:
 def sort_params(op: Operation, cursor: str) -> dict[str, str]:
     """Fixed query parameters that sort ascending by ``cursor`` (``sort=updated&direction=asc``),
     or ``{}`` when the API cannot."""
-    params = {k.lower(): k for k in op.query_params}
-    sort_name = next((params[n] for n in SORT_NAMES if n in params), None)
+    params = {norm(k): k for k in op.query_params}
+    sort_name = pick(SORT_NAMES, params)
     if sort_name is None:
         return {}
     schema = op.param_schema(op.query_params[sort_name])
@@ -266,7 +259,7 @@ def sort_params(op: Operation, cursor: str) -> dict[str, str]:
     if value is None:
         return {}
     sort = {sort_name: value}
-    direction = next((params[n] for n in DIRECTION_NAMES if n in params), None)
+    direction = pick(DIRECTION_NAMES, params)
     if direction is None:
         return sort
     options = [str(v) for v in op.param_schema(op.query_params[direction]).get("enum") or []]

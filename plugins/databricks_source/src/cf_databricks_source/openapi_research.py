@@ -21,6 +21,22 @@ from typing import Any
 from connector_factory.errors import InputError
 
 from cf_databricks_source import deletes, incremental, pagination_detect
+from cf_databricks_source.api_names import (
+    CREATED_NAMES,
+    DIRECTION_NAMES,
+    NEXT_URL_NAMES,
+    PAGE_NAMES,
+    PK_NAMES,
+    RECORD_ARRAY_NAMES,
+    SINCE_NAMES,
+    SIZE_NAMES,
+    SORT_NAMES,
+    TOKEN_BODY_NAMES,
+    TOKEN_PARAM_NAMES,
+    UPDATED_NAMES,
+    WRAPPER_NAMES,
+    table_name,
+)
 from cf_databricks_source.auth_detect import auth_for, credential_gaps, server
 from cf_databricks_source.connector_plan import ConnectionOption, ConnectorPlan, TablePlan
 from cf_databricks_source.keys import primary_key
@@ -43,11 +59,11 @@ from cf_databricks_source.ranking import (
 )
 from cf_databricks_source.schema_flatten import flatten, leaf_fields
 
-__all__ = ["MAX_TABLES", "research"]
-
-RECORD_ARRAY_NAMES = ("data", "items", "results", "records", "values", "entries", "list",
-                      "content", "elements", "rows", "objects", "resources", "value", "nodes",
-                      "edges", "hits")
+# The name lists live in api_names; the probe imports them from here too.
+_table_name = table_name
+__all__ = ["CREATED_NAMES", "DIRECTION_NAMES", "MAX_TABLES", "NEXT_URL_NAMES", "PAGE_NAMES",
+           "PK_NAMES", "RECORD_ARRAY_NAMES", "SINCE_NAMES", "SIZE_NAMES", "SORT_NAMES",
+           "TOKEN_BODY_NAMES", "TOKEN_PARAM_NAMES", "UPDATED_NAMES", "WRAPPER_NAMES", "research"]
 
 
 def research(path: Path, name: str, tables: list[str] | None = None) -> ConnectorPlan:
@@ -121,8 +137,8 @@ def _candidate(document: OpenAPIDocument, op: Operation, index: int) -> Candidat
         return ("returns one object, not a list" if _is_object(body)
                 else "the response is not a list of records")
     schema = flatten(item)
-    if schema.get("type") != "object" or not schema.get("properties"):
-        return "its records are not objects with declared fields"
+    if schema.get("type") != "object":
+        return "its records are not objects"
     fields = leaf_fields(schema)
     resource = (segments(op.path) or ["records"])[-1]
     keys, key_why = primary_key(fields, segments(op.path))

@@ -15,48 +15,39 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cf_databricks_source.api_names import (
+    HAS_MORE_NAMES,
+    NEXT_URL_NAMES,
+    OFFSET_NAMES,
+    PAGE_NAMES,
+    RECORD_CURSOR_PARAMS,
+    SIZE_NAMES,
+    TOKEN_BODY_NAMES,
+    TOKEN_PARAM_NAMES,
+    norm,
+    pick,
+)
 from cf_databricks_source.connector_plan import Pagination
-from cf_databricks_source.keys import snake
 from cf_databricks_source.openapi_loader import Operation, safe_dict
 from cf_databricks_source.schema_flatten import flatten, leaf_paths
 
 #: Page size asked for when the API allows it.
 PAGE_SIZE = 100
-SIZE_NAMES = ("per_page", "perpage", "page_size", "pagesize", "limit", "_limit", "size",
-              "count", "max_results", "maxresults", "page_size_", "top", "results", "max",
-              "max_items", "maxitems", "max_page_size", "maxpagesize", "take", "first")
-PAGE_NAMES = ("page", "_page", "page_number", "pagenumber", "p", "page_no", "pageno")
-OFFSET_NAMES = ("offset", "skip", "_start", "start", "start_index", "startindex",
-                "page_offset", "from")
-TOKEN_PARAM_NAMES = ("cursor", "page_token", "pagetoken", "next_token", "nexttoken", "after",
-                     "continuation", "continuation_token", "continuationtoken", "marker",
-                     "page_cursor", "pagination_token", "next_page_token", "nextpagetoken",
-                     "page_after", "next_cursor", "continue", "skiptoken", "skip_token",
-                     "next", "page_key", "scroll_id", "offset_token", "starting_token")
-#: Last-record cursor parameters (the value is a record's key, not an opaque token).
-RECORD_CURSOR_PARAMS = ("starting_after", "startingafter", "after_id", "since_id")
-TOKEN_BODY_NAMES = ("next_cursor", "nextcursor", "next_page_token", "nextpagetoken",
-                    "next_token", "nexttoken", "cursor", "continuation", "continuation_token",
-                    "continuationtoken", "next_marker", "nextmarker", "marker", "after",
-                    "end_cursor", "endcursor", "pagination_token", "continue", "skiptoken",
-                    "next_page_cursor", "scroll_id", "next_key")
-NEXT_URL_NAMES = ("next", "next_url", "nexturl", "next_link", "nextlink", "odata_nextlink",
-                  "next_page_url", "nextpageurl", "next_page", "nextpage", "href")
-HAS_MORE_NAMES = ("has_more", "hasmore", "has_next", "hasnext", "has_next_page",
-                  "hasnextpage", "more", "more_results", "is_truncated", "istruncated")
 TOTAL_BODY_NAMES = ("total", "total_count", "totalcount", "total_results", "totalresults",
                     "total_items", "totalitems", "total_size", "totalsize", "count",
                     "odata_count", "total_records", "totalrecords", "total_elements",
                     "totalelements")
 TOTAL_HEADERS = ("x-total-count", "x-total", "total-count", "x-total-results", "x-pagination-total")
+#: Names that hold a next page's URL only as the ``href`` of a ``next`` object.
+_HREF = ("href",)
 
 
 def detect(op: Operation, response: dict[str, Any], body: dict[str, Any],
            keys: list[str]) -> Pagination:
     """The pagination of ``op`` whose success ``response`` has JSON ``body`` (a schema) and whose
     records are keyed by ``keys``."""
-    params = {snake(k.lstrip("$")): k for k in op.query_params}
-    size = next((params[n] for n in SIZE_NAMES if n in params), None)
+    params = {norm(k): k for k in op.query_params}
+    size = pick(SIZE_NAMES, params)
     page_size = _page_size(op, size)
     flat = flatten(body) if body.get("type") != "array" else {}
     fields = leaf_paths(flat) if flat else {}
@@ -64,14 +55,14 @@ def detect(op: Operation, response: dict[str, Any], body: dict[str, Any],
     totals = _totals(headers, fields)
     common: dict[str, Any] = {"size_param": size, "page_size": page_size, **totals}
     has_more = _find(fields, HAS_MORE_NAMES, kinds=("boolean",))
-    record_cursor = next((params[n] for n in RECORD_CURSOR_PARAMS if n in params), None)
+    record_cursor = pick(RECORD_CURSOR_PARAMS, params)
     if record_cursor and len(keys) == 1:
         return Pagination(style="cursor", cursor_param=record_cursor, cursor_from=keys[0],
                           has_more_path=has_more, **common,
                           evidence=f"query parameter {record_cursor} takes the last record's "
                                    f"{keys[0]}" + (f"; body {'.'.join(has_more)}"
                                                    if has_more else ""))
-    token_param = next((params[n] for n in TOKEN_PARAM_NAMES if n in params), None)
+    token_param = pick(TOKEN_PARAM_NAMES, params)
     token_path = _find(fields, TOKEN_BODY_NAMES, kinds=("string", "integer"))
     if not token_path and token_param:
         token_path = _find(fields, (token_param,), kinds=("string", "integer"))
@@ -82,11 +73,11 @@ def detect(op: Operation, response: dict[str, Any], body: dict[str, Any],
     if token_param and (header := _token_header(headers)):
         return Pagination(style="next_token", token_param=token_param, token_header=header,
                           **common, evidence=f"query parameter {token_param}; header {header}")
-    next_path = _find(fields, NEXT_URL_NAMES, kinds=("string",), url=True)
+    next_path = _find(fields, (*NEXT_URL_NAMES, *_HREF), kinds=("string",), url=True)
     if next_path:
         return Pagination(style="next_url", next_path=next_path, **common,
                           evidence=f"body {'.'.join(next_path)}")
-    page = next((params[n] for n in PAGE_NAMES if n in params), None)
+    page = pick(PAGE_NAMES, params)
     start_page = _start_page(op, page)
     if "link" in headers and (page or size):
         return Pagination(style="link_header", page_param=page, start_page=start_page, **common,
@@ -96,7 +87,7 @@ def detect(op: Operation, response: dict[str, Any], body: dict[str, Any],
         return Pagination(style="page", page_param=page, start_page=start_page, **common,
                           evidence=f"query parameters {page} (first page {start_page})"
                                    + (f", {size}" if size else ""))
-    offset = next((params[n] for n in OFFSET_NAMES if n in params), None)
+    offset = pick(OFFSET_NAMES, params)
     if offset and size:
         return Pagination(style="offset", offset_param=offset, **common,
                           evidence=f"query parameters {offset}, {size}")
@@ -135,21 +126,17 @@ def _start_page(op: Operation, page: str | None) -> int:
     return 1
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 def _find(fields: dict[tuple[str, ...], dict[str, Any]], names: tuple[str, ...],
           kinds: tuple[str, ...], url: bool = False) -> list[str]:
     """The key path of the body field whose last name is one of ``names`` (compared without
     case and punctuation: ``@odata.nextLink`` is ``odatanextlink``), shallowest first; ``href``
     counts only under a ``next`` object (JSON:API / HAL ``links.next.href``)."""
     ordered = sorted(fields, key=len)
-    for wanted in map(_norm, names):
+    for wanted in map(norm, names):
         for path in ordered:
-            if _norm(path[-1]) != wanted:
+            if norm(path[-1]) != wanted:
                 continue
-            if wanted == "href" and (len(path) < 2 or _norm(path[-2]) != "next"):
+            if wanted == "href" and (len(path) < 2 or norm(path[-2]) != "next"):
                 continue
             if fields[path].get("type") not in (*kinds, None):
                 continue

@@ -23,7 +23,7 @@ from cf_databricks_source.connector_plan import (
     Pagination,
     TablePlan,
 )
-from cf_databricks_source.openapi_research import UPDATED_NAMES
+from cf_databricks_source.incremental import change_rank
 from cf_databricks_source.probe import TableEvidence
 from cf_databricks_source.probe_findings import is_time
 
@@ -209,12 +209,12 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
                                   since_format="iso8601" if ev.cursor_kind == "time" else "raw",
                                   sort_params=since.get("sort_params") or {},
                                   cursor_kind="time" if ev.cursor_kind == "time" else "monotonic")
-        updated = cursor.lower() in UPDATED_NAMES
+        updated = change_rank(cursor) == 4  # a last-change time: records are updated
         ingestion = "cdc" if keys and updated else "append"
     elif ev.cursor is not None and table.incremental and table.incremental.since_param and \
             f"{table.incremental.since_param}=" in ev.notes.get("incremental", ""):
         cursor, incremental = None, None
-        ingestion = "snapshot" if keys else "append"
+        ingestion = "snapshot"
     if cursor != table.cursor_field:
         conflict("cursor_field", table.cursor_field or "no cursor", cursor or "no cursor")
     if incremental and (not table.incremental or
@@ -223,7 +223,7 @@ def _apply_table(table: TablePlan, ev: TableEvidence, conflicts: list[str]) -> T
                  "no since-style filter", f"{incremental.since_param} filters on {cursor}")
     elif table.incremental and not incremental:
         conflict("incremental", table.incremental.since_param, "it does not filter")
-    if ingestion == "append" and keys and not cursor:
+    if ingestion == "append" and not cursor:
         ingestion = "snapshot"
     deletes = table.deletes
     if ev.tombstone and ingestion == "cdc":

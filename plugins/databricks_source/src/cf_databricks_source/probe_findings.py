@@ -16,22 +16,25 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from cf_databricks_source.openapi_research import (
-    CREATED_NAMES,
+from cf_databricks_source.deletes import ARCHIVED_FLAGS, DELETED_FLAGS, DELETED_TIMES
+from cf_databricks_source.incremental import change_rank
+from cf_databricks_source.keys import ID_NAMES, NATURAL_NAMES, singular
+from cf_databricks_source.openapi_research import RECORD_ARRAY_NAMES
+from cf_databricks_source.pagination_detect import (
     NEXT_URL_NAMES,
-    PK_NAMES,
-    RECORD_ARRAY_NAMES,
     TOKEN_BODY_NAMES,
-    UPDATED_NAMES,
-    WRAPPER_NAMES,
+    TOTAL_BODY_NAMES,
+    TOTAL_HEADERS,
 )
 
-#: Field names that mark a record as deleted (a tombstone).
-TOMBSTONE_NAMES = ("deleted", "is_deleted", "isdeleted", "_deleted", "deleted_at", "deletedat",
-                   "removed", "is_removed", "tombstone", "_destroy", "archived", "is_archived")
-#: Body fields that count the collection (``X-Total-Count`` is the header form).
-TOTAL_NAMES = ("total", "total_count", "totalcount", "count", "total_results", "totalresults",
-               "total_items", "totalitems", "filtered_table_rows_count", "totalsize", "size")
+#: Field names that mark a record as deleted (a tombstone), as research reads them.
+TOMBSTONE_NAMES = (*DELETED_FLAGS, *DELETED_TIMES, *ARCHIVED_FLAGS)
+#: Body fields that count the collection (``X-Total-Count`` is the header form); Datasette's
+#: ``filtered_table_rows_count`` besides research's names.
+TOTAL_NAMES = (*TOTAL_BODY_NAMES, "filtered_table_rows_count")
+#: Envelope objects a next link or token may sit in (``{"meta": {"next_cursor": …}}``).
+WRAPPER_NAMES = ("meta", "pagination", "paging", "response_metadata", "links", "_links",
+                 "page_info", "pageinfo", "metadata", "cursor")
 #: Records needed before the first unique field counts as the key without a key-like name.
 MIN_UNIQUE_SAMPLES = 10
 
@@ -142,9 +145,9 @@ def find_keys(records: list[dict[str, Any]], table: str, preferred: list[str]) -
                 and len(set(values)) == len(values))
 
     names = {k.lower(): k for k in records[0]}
-    singular = table.split("_")[-1].rstrip("s")
-    order = [*(p.lower() for p in preferred), "id", f"{singular}_id", f"{singular}id",
-             f"{table}_id", *PK_NAMES[1:]]
+    one = singular(table.split("_")[-1])
+    order = [*(p.lower() for p in preferred), "id", f"{one}_id", f"{one}id", f"{table}_id",
+             *ID_NAMES, *NATURAL_NAMES]
     order += sorted(n for n in names if n.endswith("id"))
     if len(records) >= MIN_UNIQUE_SAMPLES:
         order += list(names)
@@ -169,20 +172,16 @@ def body_keys(body: Any) -> list[str]:
 
 
 def find_cursor(records: list[dict[str, Any]], keys: list[str]) -> tuple[str | None, str | None]:
-    """``(field, kind)``: a time field present in every record (updated-style names first, then
-    created-style, then any) with kind ``time``; else the key when its values are integers, as
+    """``(field, kind)``: a time field present in every record (the one research ranks the
+    most likely last-change time, :func:`~cf_databricks_source.incremental.change_rank`) with
+    kind ``time``; else the key when its values are integers, as
     a ``monotonic`` cursor (ids that only grow; :mod:`.probe` keeps it only when a since-style
     parameter is shown to filter on it); else ``(None, None)``."""
     if not records:
         return None, None
-    names = {k.lower(): k for k in records[0]}
-    times = [k for k in names if all(is_time(r.get(names[k])) for r in records)]
-    for group in (UPDATED_NAMES, CREATED_NAMES):
-        for candidate in group:
-            if candidate in times:
-                return names[candidate], "time"
-    if times:
-        return names[sorted(times)[0]], "time"
+    times = [k for k in records[0] if all(is_time(r.get(k)) for r in records)]
+    if times:  # the last-change time first (research's ranking), then record order
+        return max(times, key=lambda k: (change_rank(k), -times.index(k))), "time"
     if keys and all(isinstance(r.get(keys[0]), int) and not isinstance(r.get(keys[0]), bool)
                     for r in records):
         return keys[0], "monotonic"
@@ -213,9 +212,7 @@ def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def total_fields(exchange: Exchange) -> tuple[str | None, list[str]]:
-    header = next((k for k in exchange.headers
-                   if k.lower() in ("x-total-count", "x-total", "total-count", "x-total-results")),
-                  None)
+    header = next((k for k in exchange.headers if k.lower() in TOTAL_HEADERS), None)
     if isinstance(exchange.body, dict):
         for key, value in exchange.body.items():
             if key.lower() in TOTAL_NAMES and isinstance(value, int) and not isinstance(

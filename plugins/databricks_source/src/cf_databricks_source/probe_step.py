@@ -23,10 +23,11 @@ from connector_factory.agent import ExtraTool
 from connector_factory.errors import InputError
 from connector_factory.models import StepContext
 
+from cf_databricks_source import pagination_detect
 from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
+from cf_databricks_source.keys import snake
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.openapi_loader import OpenAPIDocument
-from cf_databricks_source.openapi_research import _table_name
 from cf_databricks_source.probe import (
     AuthUse,
     Credentials,
@@ -37,6 +38,7 @@ from cf_databricks_source.probe import (
     probe_table,
 )
 from cf_databricks_source.probe_apply import apply_evidence
+from cf_databricks_source.ranking import segments
 
 #: Host names reserved for examples and tests (RFC 2606/6761): a placeholder, never probed
 #: unless the probe was asked for.
@@ -120,11 +122,19 @@ def declared_params(document: OpenAPIDocument | None) -> dict[str, list[str]]:
             if op.method == "GET"}
 
 
+def path_table_name(path: str) -> str:
+    """A table name from an endpoint path: its last literal segment without a file extension
+    (``/shop/customers.jsono`` → ``customers``), snake case."""
+    parts = [re.sub(r"\.[A-Za-z]+$", "", s) for s in segments(path)] or ["records"]
+    name = snake(parts[-1]) or "records"
+    return name if name[0].isalpha() else f"t_{name}"
+
+
 def skeleton_plan(document: OpenAPIDocument, source: str, name: str,
                   tables: list[str] | None) -> ConnectorPlan:
-    """A plan from a document whose GET endpoints describe no list response (only the paths):
-    one ``append`` table of free-form records per GET path without path parameters, for the
-    probe to fill in.
+    """A plan from a document whose GET endpoints declare no record fields (only the paths, or
+    free-form objects): one ``snapshot`` table per GET path without path parameters, with the
+    pagination research reads from its parameters, for the probe to fill in.
 
     Raises:
         InputError: the document has no such path, or a named table is not one of them.
@@ -134,16 +144,19 @@ def skeleton_plan(document: OpenAPIDocument, source: str, name: str,
     for op in document.operations():
         if op.method != "GET" or "{" in op.path:
             continue
-        table = _table_name(re.sub(r"\.[A-Za-z]+$", "", op.path))  # /t.json → t
+        table = path_table_name(op.path)
         while table in used:
             table += "_2"
         used.add(table)
+        response, body, _ = document.response(op)
+        pagination = pagination_detect.detect(op, response, body or {}, [])
         found.append(TablePlan(
-            name=table, path=op.path, ingestion_type="append",
+            name=table, path=op.path, ingestion_type="snapshot",
             operation_id=str(op.op.get("operationId") or "") or None,
-            schema_={"type": "object"},
+            schema_={"type": "object"}, pagination=pagination,
             evidence={"endpoint": f"paths.{op.path}.get",
-                      "records": "the document describes no list response: left to the probe"},
+                      "records": "the document declares no record fields: left to the probe",
+                      "pagination": pagination.evidence or "no paging parameters: one request"},
             reason="a GET path of the document"))
     if tables:
         wanted = {t for t in tables}
@@ -307,7 +320,7 @@ def probe_agent_tool(ctx: StepContext) -> ExtraTool | None:
             raise ValueError(f"the probe's limit of {AGENT_MAX_TABLES} endpoints is reached")
         probed.append(path)
         query = args.get("query") if isinstance(args.get("query"), dict) else {}
-        table = TablePlan(name=_table_name(path), path=path, ingestion_type="append",
+        table = TablePlan(name=path_table_name(path), path=path, ingestion_type="snapshot",
                           query={str(k): str(v) for k, v in (query or {}).items()})
         params = [str(p) for p in args.get("query_params") or [] if isinstance(p, str)]
         evidence = probe_table(session, table, params, AuthUse())

@@ -21,12 +21,12 @@ from typing import Any
 
 from connector_factory.errors import InputError
 
+from cf_databricks_source.api_names import VERSION_SEGMENT
 from cf_databricks_source.connector_plan import ConnectionOption, TablePlan
 from cf_databricks_source.openapi_loader import Operation
 
 #: Tables chosen when the user names none.
 MAX_TABLES = 10
-VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*[a-z0-9]*|api|apis|rest)$", re.IGNORECASE)
 _FIREHOSE = re.compile(r"\b(lists? all|all public|every public|in the order that they|"
                        r"public timeline|firehose|global feed)\b", re.IGNORECASE)
 _ADMIN = re.compile(r"\b(site administrators?|enterprise (owners?|administrators?)|"

@@ -13,12 +13,13 @@ sample came from, when, and how many records it gave.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from connector_factory.models import StepContext
+from connector_factory.models import StepContext, StepResult
 
 from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
 from cf_databricks_source.probe import (
@@ -191,6 +192,20 @@ def provenance_text(plan: ConnectorPlan, recording: Recording) -> str:
               f"# at most {SAMPLE_SIZE} records per response, credentials stripped.\n")
     return header + yaml.safe_dump({"base_url": plan.base_url, "tables": recording.provenance},
                                    sort_keys=False, width=100)
+
+
+def recorded_before(ctx: StepContext, plan: Callable[[StepContext], ConnectorPlan],
+                    gate: Callable[[], StepResult]) -> StepResult:
+    """The test gate's result, record mode first when the ``record`` input is set: the
+    recording's summary lines lead the gate's summary and its files join the outputs."""
+    from cf_databricks_source.probe_step import flag
+
+    if not flag(ctx.inputs.get("record")):
+        return gate()
+    lines, written = record_corpus(ctx, plan(ctx))
+    result = gate()
+    return result.model_copy(update={"summary": "\n".join([*lines, result.summary]),
+                                     "outputs": [*written, *result.outputs]})
 
 
 def record_corpus(ctx: StepContext, plan: ConnectorPlan) -> tuple[list[str], list[str]]:

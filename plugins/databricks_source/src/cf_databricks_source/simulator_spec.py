@@ -240,6 +240,9 @@ def _endpoint(plan: ConnectorPlan, table: TablePlan, path: str, corpus: str,
     if incremental and incremental.since_param and table.cursor_field:
         params[incremental.since_param] = {"role": "filter", "field": table.cursor_field,
                                            "op": "gte"}
+    for q in table.params:  # a child's requests name the parent record it reads under
+        if q.source == "parent" and q.in_ == "path" and q.column:
+            params[q.name] = {"role": "filter", "field": q.column, "op": "eq"}
     ignored = list(table.query) + list(incremental.sort_params if incremental else {})
     ignored += [q.name for q in table.params if q.in_ == "query"]
     ignored += [n for n in (p.token_param, p.cursor_param, p.size_param) if n]

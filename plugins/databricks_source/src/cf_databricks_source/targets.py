@@ -24,6 +24,18 @@ TARGETS: list[dict[str, Any]] = [{
         {"name": "config", "type": "path",
          "help": "a JSON file of connection options (credentials), collected at scaffold so "
                  "validate and the test gate also run live"},
+        {"name": "probe", "type": "bool",
+         "help": "research checks the document against the live API with a few read-only GETs "
+                 "per table (default: on when credentials are set or the API needs none)"},
+        {"name": "offline", "type": "bool",
+         "help": "never contact the API during research (the document alone decides)"},
+        {"name": "probe_requests", "type": "int",
+         "help": "requests per table the probe may make (default 12)"},
+        {"name": "probe_seconds", "type": "int",
+         "help": "seconds the whole probe may take (default 60)"},
+        {"name": "record", "type": "bool",
+         "help": "the test gate first records sampled live responses as the simulator corpus "
+                 "(credentials stripped), so the offline suite checks the real shapes"},
         {"name": "commit", "type": "bool",
          "help": "git-commit each step's files after its gate (`feat(NAME): step N - …`), as "
                  "the repository's flow does"},

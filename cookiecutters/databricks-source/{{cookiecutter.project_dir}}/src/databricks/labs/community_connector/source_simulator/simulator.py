@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
 import yaml
@@ -72,6 +72,9 @@ class Endpoint:
     strict_params: bool = False
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     future: dict[str, Any] | None = None
+    #: The ``{placeholder}`` names of ``path``; a placeholder declared under ``params`` (a
+    #: ``filter``, e.g. a child table's parent key) filters the corpus like a query parameter.
+    path_names: tuple[str, ...] = ()
 
     def named(self, role: str) -> tuple[str, dict[str, Any]] | None:
         """The (first) parameter with ``role`` and its settings."""
@@ -115,7 +118,8 @@ def _endpoint(raw: dict[str, Any]) -> Endpoint:
     parts = re.split(r"\{[A-Za-z_][A-Za-z0-9_]*\}", str(raw["path"]))
     return Endpoint(
         method=str(raw["method"]).upper(), path=str(raw["path"]),
-        pattern=re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "$"),
+        pattern=re.compile("^" + "([^/]+)".join(re.escape(p) for p in parts) + "$"),
+        path_names=tuple(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", str(raw["path"]))),
         corpus=raw.get("corpus"), style=style, default_sort=sort,
         records_key=wrapper.get("records_key"), extras=dict(wrapper.get("extras") or {}),
         single_entity=bool(response.get("single_entity")),
@@ -298,6 +302,10 @@ class Simulator:
                 raise UnknownEndpoint(f"no endpoint of {self.spec_path} matches {method} {url}"
                                       "\n  Fix: add it under 'endpoints:' in the spec")
             query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+            match = endpoint.pattern.match(path)
+            if match is not None:
+                values = zip(endpoint.path_names, match.groups(), strict=True)
+                query.update({n: unquote(v) for n, v in values if n in endpoint.params})
             status, headers, body = serve(endpoint, corpus, query, url)
             response = requests.Response()
             response.status_code = status
