@@ -24,7 +24,8 @@ TARGET = "databricks-source"
 #: Options every generated connector understands besides its credentials (name -> description).
 COMMON_OPTIONS = {
     "base_url": "API base URL (default: the server named in the API description)",
-    "max_records_per_batch": "records returned by one read_table call at most (default 1000)",
+    "max_records_per_batch": "one read_table call returns whole pages until it has this many "
+                             "records (default 1000)",
     "lookback_seconds": "incremental reads stop this long before the connector's start "
                         "(default 1), so records committed late are read by the next run",
     "max_retries": "retries of a request after a transport error, 429 or 5xx (default 5)",
