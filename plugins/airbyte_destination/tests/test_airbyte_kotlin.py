@@ -113,7 +113,9 @@ def run_in_checkout(repo: Path, name: str) -> Any:
     plugins = load_plugins()
     pipeline = Pipeline(project_dir=repo, plugins=plugins, reporter=RecordingReporter(),
                         assume_yes=True)
-    pipeline.create(name, plugins.target("airbyte-destination"),
+    target = plugins.target("airbyte-destination")
+    pipeline.select(name, target, shared=True)  # what `cf new … --repo` does
+    pipeline.create(name, target,
                     {"profile": str(shipped_profile_path("postgres")), "repo": str(repo)})
     pipeline.run(only=Step.plan)
     return pipeline.run(only=Step.scaffold)
@@ -136,6 +138,24 @@ def test_connector_goes_into_an_airbyte_checkout(tmp_path: Path) -> None:
     # the real connector's folder is untouched
     assert (root.parent / "destination-postgres" / "metadata.yaml").read_text().count("\n") == 5
     run_in_checkout(repo, "pg")  # our own folder is not a conflict on a re-run
+    assert (root / "destination_profile.yaml").is_file()
+    assert not (repo / "destination_profile.yaml").exists()
+
+
+def test_two_projects_share_one_checkout(tmp_path: Path) -> None:
+    """Each keeps its profile in its own connector folder; the core keeps the second one's
+    state in .cf/projects/NAME."""
+    repo = fixture_checkout(tmp_path / "airbyte")
+    run_in_checkout(repo, "pg")
+    state = run_in_checkout(repo, "pg_two")
+    assert state.step("scaffold").status == "completed"
+    connectors = repo / "airbyte-integrations/connectors"
+    for slug in ("destination-pg", "destination-pg-two"):
+        assert (connectors / slug / "destination_profile.yaml").is_file()
+        assert (connectors / slug / "metadata.yaml").is_file()
+    assert "githubIssueLabel: destination-pg-two\n" in \
+        (connectors / "destination-pg-two" / "metadata.yaml").read_text()
+    assert (repo / ".cf" / "projects" / "pg_two" / "state.json").is_file()
 
 
 @pytest.mark.parametrize(("name", "problem"), [

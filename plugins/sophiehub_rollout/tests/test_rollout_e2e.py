@@ -9,6 +9,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+from connector_factory.testing.fake_messages_api import FakeMessagesAPI, Reply, text, tool_use
+
 from .conftest import RunCf, git_commit
 
 PLAN = "src/docs/SUPTASK-ROLLOUT-PLAN.md"
@@ -112,6 +115,10 @@ def test_suptask_into_the_checkout(run_cf: RunCf, example_intake: Path, checkout
     section_j = plan.split("## J) Open Questions and Assumptions")[1]
     assert "- Q1: " in section_j and "- Assumptions made:" in section_j
     assert "follows the policies of `slack_clickup_sync_state`" in section_j
+    # what the checkout already has of SupTask is named, and kept
+    assert "already has the connector module src/lib/connectors/suptask.ts" in section_j
+    assert "its tables already exist and are kept: suptask_sync_runs, suptask_tickets" in section_j
+    assert "POST /api/suptask/sync, GET /api/suptask/sync/status" in section_j
     # what the checkout has is not "to build"; the connector's env vars are in the handoff
     assert ("Still to build (not yet in the checkout): env SUPTASK_WORKSPACE_ID, "
             "route /api/suptask/mappings.") in plan
@@ -284,3 +291,29 @@ def test_two_rollouts_live_in_one_checkout(run_cf: RunCf, example_intake: Path, 
     again = run_cf("new", "--target", "sophiehub-rollout", "suptask", "--intake",
                    str(example_intake), "--repo", str(checkout), "--yes", expect=1)
     assert "already holds" not in again.output
+
+
+def test_the_review_loop_uses_the_skills_file_names(run_cf: RunCf, tmp_path: Path,
+                                                    checkout: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    run_cf("new", "--target", "sophiehub-rollout", "zoho", "--intake", _intake(tmp_path, ZOHO),
+           "--repo", str(checkout), "--yes", expect=1)  # blocked: no node_modules
+    run_cf("skip", "checkout npm checks", "--why", "no node_modules in the fixture checkout",
+           "--project", str(checkout))
+    folder = "src/docs/connectors/zoho"
+    names = ["01-codex-proposal.md", "02-claude-agent-plan.md", "03-codex-review.md",
+             "04-claude-revision.md", "FINAL-APPROVED-PLAN.md"]
+    turns = [Reply([tool_use("write_file", path=f"{folder}/{n}",
+                             content=f"# {n}\n\n2026-12-01, Claude: round {i}.\n")])
+             for i, n in enumerate(names)] + [Reply([text("The loop is written.")])]
+    with FakeMessagesAPI(turns) as api:
+        for key, value in api.cli_env("sk-ant-test-1").items():
+            monkeypatch.setenv(key, value)
+        result = run_cf("resume", "--project", str(checkout), "--yes")
+        task = json.dumps(api.message_requests[0].body)
+    context = (checkout / folder / "00-context.md").read_text()
+    assert ("The review loop writes, in order: " + ", ".join(names)) in context
+    assert all(f"{folder}/{n}" in task for n in names)
+    assert "review loop written" in result.output
+    for name in names:
+        assert (checkout / folder / name).is_file(), name

@@ -31,6 +31,7 @@ from cf_airbyte_destination.scaffold import (
     blocking_questions,
     connector_layout,
     pending_checkpoints,
+    project_files,
     read_project_profile,
     run_phases,
     tracker_lines,
@@ -54,8 +55,8 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
     source = ctx.inputs.get("profile")
     if source:
         profile = load_profile(Path(source))
-    elif (ctx.project_dir / PROFILE_FILE).is_file():
-        profile = load_profile(ctx.project_dir / PROFILE_FILE)
+    elif (project_files(ctx) / PROFILE_FILE).is_file():
+        profile = load_profile(project_files(ctx) / PROFILE_FILE)
     elif ctx.interactive:
         from cf_airbyte_destination.preflight import ask_profile, typer_ask
 
@@ -77,7 +78,8 @@ def cf_plan(ctx: StepContext) -> StepResult | None:
 
         check_repo_target(Path(ctx.inputs["repo"]), connector_layout(ctx).slug, ctx.name)
     writer = ctx.writer()
-    writer.write(PROFILE_FILE, dump_profile(profile))
+    root = connector_layout(ctx).root
+    writer.write(f"{root}/{PROFILE_FILE}" if root else PROFILE_FILE, dump_profile(profile))
     questions = open_questions(profile)
     blocked = blocked_phases(questions)
     lines = [f"profile: {profile.database} ({profile.dialect}); {era_line}",
@@ -122,7 +124,7 @@ def cf_validate(ctx: StepContext) -> StepResult | None:
     from cf_airbyte_destination.sqlgen import build_templates
 
     details = _scaffold_details(ctx)
-    profile = read_project_profile(ctx.project_dir)
+    profile = read_project_profile(project_files(ctx))
     layout = connector_layout(ctx)
     connector = ctx.project_dir / layout.root if layout.root else ctx.project_dir
     checks: list[CheckResult] = []
@@ -287,7 +289,7 @@ def cf_document(ctx: StepContext) -> StepResult | None:
         return None
     from cf_airbyte_destination.docs import user_docs
 
-    profile: Profile = read_project_profile(ctx.project_dir)
+    profile: Profile = read_project_profile(project_files(ctx))
     layout = connector_layout(ctx)
     phases = ctx.state.step(Step.test_gate).details.get("phases") or \
         ctx.state.step(Step.scaffold).details.get("phases", {})
@@ -305,7 +307,7 @@ def cf_deploy(ctx: StepContext) -> StepResult | None:
         return None
     from cf_airbyte_destination.docs import handoff
 
-    profile = read_project_profile(ctx.project_dir)
+    profile = read_project_profile(project_files(ctx))
     layout = connector_layout(ctx)
     phases = ctx.state.step(Step.test_gate).details.get("phases", {})
     writer = ctx.writer()
@@ -324,6 +326,6 @@ def cf_skip_part(ctx: StepContext, name: str, why: str) -> StepResult | None:
         return None
     from cf_airbyte_destination.phase_skip import skip_phase
 
-    key = skip_phase(ctx.project_dir, name, why)
+    key = skip_phase(project_files(ctx), name, why)
     return StepResult(summary=f"skipped phase {key}: {why.strip()} — run `cf scaffold` to "
                               "record it in the README as a limitation")

@@ -6,7 +6,9 @@ checkout (the only place the monorepo's ``airbyte-bulk-connector`` Gradle plugin
 — a real connector, or another project — is refused, and so is a ``dockerRepository`` or
 ``githubIssueLabel`` another connector's ``metadata.yaml`` already uses, so the generated
 ``metadata.yaml`` is fresh in that checkout. A folder this project generated itself (its
-``metadata.yaml`` carries this project's ``definitionId``) is not a conflict.
+``metadata.yaml`` carries this project's ``definitionId``, or it holds only the profile its
+plan wrote) is not a conflict. Several projects may share one checkout (the core keeps a further
+project's state in ``.cf/projects/NAME``); each keeps its profile in its connector folder.
 """
 
 from __future__ import annotations
@@ -43,23 +45,16 @@ def check_repo_target(repo: Path, slug: str, name: str) -> Path:
         metadata = folder / "metadata.yaml"
         if metadata.is_file() and ours in metadata.read_text(encoding="utf-8"):
             return folder
+        if not metadata.exists() and (folder / "destination_profile.yaml").is_file():
+            return folder  # planned by this project, not scaffolded yet
         raise InputError(f"{CONNECTORS_DIR}/{slug} already exists in {repo}: that connector name "
                          "is taken", "pick another NAME, e.g. "
-                         f"`cf new --target airbyte-destination {name}_cf --repo {repo} …`"
-                         + _state_note(repo))
+                         f"`cf new --target airbyte-destination {name}_cf --repo {repo} …`")
     for other in sorted(connectors.glob("*/metadata.yaml")):
         text = other.read_text(encoding="utf-8")
         for key, value in (("dockerRepository", f"airbyte/{slug}"), ("githubIssueLabel", slug)):
             if any(line.strip() == f"{key}: {value}" for line in text.splitlines()):
                 raise InputError(f"{other.relative_to(repo)} already uses {key}: {value}",
-                                 f"pick another NAME so {key} is fresh in this checkout"
-                                 + _state_note(repo))
+                                 f"pick another NAME so {key} is fresh in this checkout")
     return folder
 
-
-def _state_note(repo: Path) -> str:
-    """The checkout holds the project's state (``.cf``) from this refused run: say how to
-    start over under another name (the folder holds one project)."""
-    if (repo / ".cf").is_dir():
-        return f" (first remove {repo / '.cf'}, which this refused run created)"
-    return ""

@@ -120,6 +120,14 @@ def connector_layout(ctx: StepContext) -> Layout:
     return layout_for(ctx.name, in_repo=bool(ctx.inputs.get("repo")))
 
 
+def project_files(ctx: StepContext) -> Path:
+    """The folder holding the project's own files (``destination_profile.yaml``,
+    ``phase_skips.yaml``): the connector folder inside a checkout — so two projects sharing
+    one checkout keep theirs apart — else the project folder."""
+    layout = connector_layout(ctx)
+    return ctx.project_dir / layout.root if layout.root else ctx.project_dir
+
+
 def blocking_questions(profile: Profile) -> list[dict[str, Any]]:
     """Open questions with the first phase each blocks, plus generator limits that block."""
     found = [{"field": q, "phase": QUESTION_PHASES.get(q.split(".")[0], 0)}
@@ -198,7 +206,7 @@ def tracker_lines(states: dict[int, dict[str, Any]], prefix: str) -> list[str]:
 
 def run_phases(ctx: StepContext) -> StepResult:
     """The scaffold step (see the module docstring)."""
-    profile = read_project_profile(ctx.project_dir)
+    profile = read_project_profile(project_files(ctx))
     layout = connector_layout(ctx)
     connector_dir = ctx.project_dir / layout.root if layout.root else ctx.project_dir
     questions = blocking_questions(profile)
@@ -267,7 +275,7 @@ def run_phases(ctx: StepContext) -> StepResult:
     if last_rendered >= 0:
         written = [w for w in render(last_rendered) if w]  # README with the final states
     outputs = writer.finish()
-    profile_rel = "destination_profile.yaml"
+    profile_rel = f"{layout.root}/{PROFILE_FILE}" if layout.root else PROFILE_FILE
     tracker = tracker_lines(states, layout.prefix)
     kotlin = sorted({w for w in outputs if w.endswith(".kt")})
     if last_rendered >= 0:

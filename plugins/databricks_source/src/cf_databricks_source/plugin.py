@@ -20,6 +20,7 @@ from connector_factory.models import (
     Target,
 )
 
+from cf_databricks_source.checkout import Checkout
 from cf_databricks_source.connector_plan import ConnectorPlan
 from cf_databricks_source.layout import Layout
 from cf_databricks_source.targets import TARGET
@@ -36,11 +37,25 @@ def _layout(ctx: StepContext) -> Layout:
 def _check_checkout(ctx: StepContext) -> str:
     """With ``--repo``, stop before writing anything unless the checkout has every part this
     plugin generates for (see :mod:`.checkout`); returns a line saying what was found."""
-    if not ctx.inputs.get("repo"):
+    found = _checkout(ctx)
+    if found is None:
         return ""
+    from cf_databricks_source.checkout import OPTIONAL_ATTRIBUTES
+
+    extra = [a for a in OPTIONAL_ATTRIBUTES if found.honours(a)]
+    return (f"checkout {found.root}: suite with simulator_source and replay_config"
+            f"{' (and ' + ', '.join(extra) + ')' if extra else ''}, simulator specs, templates, "
+            "interface and load_config found")
+
+
+def _checkout(ctx: StepContext) -> Checkout | None:
+    """The ``--repo`` checkout, checked (``None`` standalone). Raises ``InputError`` naming what
+    it lacks, or when it already has a connector of this name that cf did not write."""
+    if not ctx.inputs.get("repo"):
+        return None
     from pathlib import Path
 
-    from cf_databricks_source.checkout import OPTIONAL_ATTRIBUTES, inspect_checkout
+    from cf_databricks_source.checkout import inspect_checkout
 
     found = inspect_checkout(Path(ctx.inputs["repo"]))
     for folder in _layout(ctx).own_dirs:
@@ -50,10 +65,7 @@ def _check_checkout(ctx: StepContext) -> str:
                              f"connector named {ctx.name!r}",
                              f"choose another name (e.g. {ctx.name}_cf), or work on that "
                              "connector without cf")
-    extra = [a for a in OPTIONAL_ATTRIBUTES if found.honours(a)]
-    return (f"checkout {found.root}: suite with simulator_source and replay_config"
-            f"{' (and ' + ', '.join(extra) + ')' if extra else ''}, simulator specs, templates, "
-            "interface and load_config found")
+    return found
 
 
 def _committed(ctx: StepContext, result: StepResult) -> StepResult:
@@ -162,13 +174,14 @@ def cf_scaffold(ctx: StepContext) -> StepResult | None:
         return None
     from cf_databricks_source.scaffold import scaffold
 
-    _check_checkout(ctx)
+    checkout = _checkout(ctx)
     began = time.monotonic()
     plan = _plan(ctx)
     layout = _layout(ctx)
     writer = ctx.writer()
     with ctx.reporter.progress("rendering the connector"):
-        outputs = scaffold(plan, layout, writer)
+        outputs = scaffold(plan, layout, writer,
+                           honoured=checkout.attributes if checkout else None)
     creds = _collect_credentials(ctx)
     if creds is None:
         creds = ("live credentials found" if (ctx.project_dir / layout.dev_config_file).is_file()

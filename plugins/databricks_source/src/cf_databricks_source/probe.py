@@ -30,9 +30,15 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from cf_databricks_source.api_names import (
+    DIRECTION_NAMES,
+    PAGE_NAMES,
+    SINCE_NAMES,
+    SIZE_NAMES,
+    SORT_NAMES,
+    TOKEN_PARAM_NAMES,
+)
 from cf_databricks_source.connector_plan import TablePlan
-from cf_databricks_source.incremental import CHANGE_SINCE, DIRECTION_NAMES, SORT_NAMES
-from cf_databricks_source.pagination_detect import PAGE_NAMES, SIZE_NAMES, TOKEN_PARAM_NAMES
 from cf_databricks_source.probe_findings import (
     AuthUse,
     Exchange,
@@ -476,7 +482,7 @@ def _since(session: ProbeSession, table: TablePlan, declared: list[str], url: st
     median = values[len(values) // 2]  # the upper median: at least one value is below it
     c = cursor.lower()
     names = [f"{c}_gte", f"{c}_gt", f"{c}[gte]", f"{c}[gt]", f"{c}__gte", f"min_{c}",
-             f"{c}_after", f"{c}_from", f"{c}.gte", *CHANGE_SINCE]
+             f"{c}_after", f"{c}_from", f"{c}.gte", *SINCE_NAMES]
     candidates = [p for n in names for p in declared if p.lower() == n]
     guesses = [g for g in (f"{cursor}_gte", f"{cursor}__gte") if g not in candidates]
     sort_param = declared_name(declared, SORT_NAMES)

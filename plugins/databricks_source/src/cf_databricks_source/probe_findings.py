@@ -16,16 +16,11 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from cf_databricks_source.api_names import NEXT_URL_NAMES, RECORD_ARRAY_NAMES, TOKEN_BODY_NAMES
 from cf_databricks_source.deletes import ARCHIVED_FLAGS, DELETED_FLAGS, DELETED_TIMES
 from cf_databricks_source.incremental import change_rank
 from cf_databricks_source.keys import ID_NAMES, NATURAL_NAMES, singular
-from cf_databricks_source.openapi_research import RECORD_ARRAY_NAMES
-from cf_databricks_source.pagination_detect import (
-    NEXT_URL_NAMES,
-    TOKEN_BODY_NAMES,
-    TOTAL_BODY_NAMES,
-    TOTAL_HEADERS,
-)
+from cf_databricks_source.pagination_detect import TOTAL_BODY_NAMES, TOTAL_HEADERS
 
 #: Field names that mark a record as deleted (a tombstone), as research reads them.
 TOMBSTONE_NAMES = (*DELETED_FLAGS, *DELETED_TIMES, *ARCHIVED_FLAGS)

@@ -24,7 +24,8 @@ TARGET = "databricks-source"
 #: Options every generated connector understands besides its credentials (name -> description).
 COMMON_OPTIONS = {
     "base_url": "API base URL (default: the server named in the API description)",
-    "max_records_per_batch": "records returned by one read_table call at most (default 1000)",
+    "max_records_per_batch": "one read_table call returns whole pages until it has this many "
+                             "records (default 1000)",
     "lookback_seconds": "incremental reads stop this long before the connector's start "
                         "(default 1), so records committed late are read by the next run",
     "max_retries": "retries of a request after a transport error, 429 or 5xx (default 5)",
@@ -213,8 +214,28 @@ def table_configs(plan: ConnectorPlan) -> dict[str, dict[str, str]]:
     return configs
 
 
-def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[str]:
+#: Calls ``test_read_terminates`` may make before it calls a read non-terminating. The suite's
+#: default (50, ``tests/unit/sources/test_suite.py`` at commit f9c88869) fits the corpus but not
+#: a live source read in batches of ``max_records_per_batch`` = 10 (3,000 records: 300 calls).
+TERMINATION_CALLS = 1000
+
+
+def test_class_extras(honoured: frozenset[str] | None) -> str:
+    """Lines added to the generated test class for the suite attributes it ``honoured``
+    (``None``: the standalone model, which honours them all)."""
+    lines = []
+    if honoured is None or "read_termination_max_iterations" in honoured:
+        lines += ["    # a live source holds more than the corpus, read 10 at a time",
+                  f"    read_termination_max_iterations = {TERMINATION_CALLS}"]
+    return "\n".join(lines)
+
+
+def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter,
+             honoured: frozenset[str] | None = None) -> list[str]:
     """Write every file of the connector for ``plan``; returns the paths written.
+
+    ``honoured`` names the class attributes the checkout's ``LakeflowConnectTests`` has (see
+    :mod:`.checkout`; ``None`` standalone).
 
     The template gives the connector module, its test class (``simulator_source`` and the
     stand-in ``replay_config``), the auth test and, standalone, the models of the repository's
@@ -224,7 +245,8 @@ def scaffold(plan: ConnectorPlan, layout: Layout, writer: FileWriter) -> list[st
     from cf_databricks_source.simulator_spec import write_simulator_spec
 
     template = find_template("cf_databricks_source", TARGET)
-    context = dict(template_context(plan), replay_config_literal=_literal(replay_config(plan)))
+    context = dict(template_context(plan), replay_config_literal=_literal(replay_config(plan)),
+                   test_class_extras=test_class_extras(honoured))
     render_template(template, context, writer, dest=layout.root_prefix, include=layout.include)
     write_simulator_spec(plan, {}, writer)
     writer.write(layout.table_config_file, json.dumps(table_configs(plan), indent=2) + "\n")

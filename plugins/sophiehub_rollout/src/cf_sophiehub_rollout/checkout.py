@@ -386,10 +386,13 @@ def _resolve_import(root: Path, importer: Path, spec: str) -> Path | None:
 
 def connector_files(root: Path, name: str) -> list[Path]:
     """The code of connector ``name``: ``src/lib/connectors/<name>.ts`` (``_`` or ``-``),
-    ``src/lib/<name>/**``, ``src/app/api/<name>/**``, and the files they import whose path names
-    the connector, followed transitively (app-wide modules such as auth are not its code)."""
+    ``src/lib/<name>/**``, ``src/app/api/<name>/**``, files under ``src/lib`` whose name starts
+    with the connector's (``src/lib/automation/slack-clickup-sync.ts``), and the files they import
+    whose path names the connector, followed transitively (app-wide modules such as auth are not
+    its code)."""
     spellings = {name, name.replace("_", "-")}
-    start: list[Path] = []
+    named = re.compile("^(" + "|".join(map(re.escape, sorted(spellings))) + r")([-_.]|$)")
+    start: list[Path] = [p for p in code_files(root, "src/lib") if named.match(p.name)]
     for spelling in spellings:
         start += [p for p in (root / "src" / "lib" / "connectors").glob(f"{spelling}.*")
                   if p.suffix in CODE_SUFFIXES]
@@ -407,9 +410,9 @@ def connector_files(root: Path, name: str) -> list[Path]:
         text = path.read_text(encoding="utf-8", errors="replace")
         for spec in _IMPORT.findall(text):
             target = _resolve_import(root, path, spec)
-            parts = set(target.relative_to(root).parts) if target is not None else set()
-            stems = {Path(p).stem for p in parts}
-            if target is not None and target.parent != framework and stems & spellings:
+            parts = target.relative_to(root).parts if target is not None else ()
+            if target is not None and target.parent != framework and any(
+                    named.match(part) for part in parts):
                 queue.append(target)
     return list(seen)
 

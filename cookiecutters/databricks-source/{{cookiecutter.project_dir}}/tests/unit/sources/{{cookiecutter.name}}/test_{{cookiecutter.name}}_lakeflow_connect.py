@@ -18,3 +18,4 @@ class Test{{ cookiecutter.class_name }}(LakeflowConnectTests):
     simulator_source = "{{ cookiecutter.name }}"
     # Stand-in credentials for simulate mode: the simulator does not check them.
     replay_config = {{ cookiecutter.replay_config_literal }}
+{{ cookiecutter.test_class_extras }}

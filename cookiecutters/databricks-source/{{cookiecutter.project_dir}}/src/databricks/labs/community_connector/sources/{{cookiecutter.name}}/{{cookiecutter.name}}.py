@@ -116,8 +116,9 @@ class {{ cookiecutter.class_name }}(LakeflowConnect):
         """Read a batch of ``table_name`` after ``start_offset``; returns records and end offset.
 
         Snapshot tables return every record, once each, and ``None``. Incremental tables return
-        at most ``max_records_per_batch`` records (more only when the API cannot sort by the
-        cursor) and their frontier; the same offset back means nothing new. Raises
+        whole pages until ``max_records_per_batch`` records are reached (the whole window when
+        the API cannot sort by the cursor) and their frontier; the same offset back means
+        nothing new. Raises
         ``ReadError`` (table, URL, reason) when a complete read cannot be guaranteed.
         """
         table = self._table(table_name)

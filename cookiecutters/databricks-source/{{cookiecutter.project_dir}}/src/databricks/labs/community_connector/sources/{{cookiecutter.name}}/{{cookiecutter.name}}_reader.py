@@ -498,8 +498,6 @@ class Reader:
                 first = False
                 consumed = 0
                 for record in page.records:
-                    if len(batch) >= limit:
-                        break
                     consumed += 1
                     key = cursor_key_of(record, cursor_field, frontier.kind, name, page.url)
                     if last is not None and key < last:
@@ -517,8 +515,6 @@ class Reader:
                     batch[pk] = record
                     frontier.advance(key, dig(record, cursor_field), pk, name)
                 frontier.pos = page.start + consumed
-                if len(batch) >= limit and consumed < len(page.records):
-                    break
                 if finished or not page.has_next:
                     finished = True
                     break
