@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from connector_factory.documents import fetch, timeout_s
+from connector_factory.documents import fetch, is_prose, timeout_s
 from connector_factory.errors import InputError
 from connector_factory.reporter import RecordingReporter
 from connector_factory.rich_reporter import RichReporter
@@ -140,3 +140,12 @@ def test_a_slow_step_is_never_silent(make_dist: MakeDist, tmp_path: Path) -> Non
                                       str(tmp_path), "--yes"])
     assert result.exit_code == 0, result.output
     assert "… validate: running" in result.output
+
+
+def test_only_prose_counts_as_prose() -> None:
+    assert is_prose(PROSE)
+    assert is_prose("<html><body><h1>Widgets</h1><p>" + PROSE + "</p></body></html>")
+    assert not is_prose("<div></div>" * 50)  # markup only
+    assert not is_prose("TODO: write this")  # too few words
+    assert not is_prose("0x01 0x02 0x03 " * 40)  # no words
+    assert not is_prose("ab " * 5 + "0123456789 " * 30)  # mostly digits

@@ -2,13 +2,15 @@
 
 :func:`fetch` shows a progress line while it waits (a spinner on a terminal, a plain line after
 a second otherwise) and gives up after :func:`timeout_s` seconds (``CF_TIMEOUT``), saying how to
-wait longer. What a document is (OpenAPI, prose, broken) is the target's to decide: the
+wait longer. :func:`is_prose` says whether a text is real prose (the only thing a model should
+be given). What a document is (OpenAPI, prose, broken) is the target's to decide: the
 ``databricks-source`` plugin's ``doc_input`` module classifies its ``--doc``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 from connector_factory.errors import InputError
 from connector_factory.reporter import Reporter
@@ -17,6 +19,8 @@ from connector_factory.reporter import Reporter
 MAX_BYTES = 100 * 1024 * 1024
 #: Default seconds a URL fetch may take; ``CF_TIMEOUT`` (seconds) overrides it.
 DEFAULT_TIMEOUT_S = 30.0
+#: Fewest words a document needs to count as prose a model may read.
+MIN_PROSE_WORDS = 20
 
 
 def timeout_s(default: float = DEFAULT_TIMEOUT_S) -> float:
@@ -71,3 +75,15 @@ def fetch(url: str, where: str, reporter: Reporter | None = None,
                          "check the URL and the network, or download it and pass the "
                          "file") from exc
     return data[:MAX_BYTES]
+
+
+def is_prose(text: str) -> bool:
+    """Whether ``text`` reads as a document a person wrote: at least :data:`MIN_PROSE_WORDS`
+    words, most of its visible characters letters (HTML tags stripped first)."""
+    stripped = re.sub(r"<[^>]{0,400}>", " ", text)
+    words = re.findall(r"[^\W\d_]{2,}", stripped)
+    if len(words) < MIN_PROSE_WORDS:
+        return False
+    visible = [c for c in stripped if not c.isspace()]
+    letters = sum(c.isalpha() for c in visible)
+    return bool(visible) and letters / len(visible) >= 0.5
