@@ -75,6 +75,13 @@ def test_plugin_from_a_separate_distribution_runs_end_to_end(tmp_path: Path) -> 
     assert again.returncode == 0, again.stdout + again.stderr
     assert "input --greeting set: hi" in again.stderr
     assert (tmp_path / "demo" / "hello.txt").read_text() == "hi from demo\n"
+    # a step command takes the target's inputs too, and redoes what read the changed one
+    step = cf("scaffold", "--project", "demo", "--greeting", "hey", "--yes")
+    assert step.returncode == 0, step.stdout + step.stderr
+    assert "input --greeting changed: hi → hey" in step.stderr
+    assert (tmp_path / "demo" / "hello.txt").read_text() == "hey from demo\n"
+    wrong = cf("scaffold", "--project", "demo", "--colour", "red")
+    assert wrong.returncode == 2 and "--colour" in wrong.stderr, wrong.stdout + wrong.stderr
 
 
 def test_readme_test_command_installs_tox_first() -> None:

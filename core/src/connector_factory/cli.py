@@ -307,19 +307,56 @@ def new(
     _guarded(work)
 
 
+def _take_inputs(pipeline: Pipeline, command: str, tokens: list[str]) -> None:
+    """Inputs given to a step command (``cf research --probe``): validated against the
+    project's target like ``cf new``'s, then taken as a re-run's inputs are (see
+    :meth:`~connector_factory.pipeline.Pipeline.update_inputs`).
+
+    Raises:
+        InputError: a word that is not an input, or an input the target does not take.
+    """
+    from connector_factory.errors import InputError
+    from connector_factory.inputs import convert_inputs, split_args
+
+    state = pipeline.store.load()
+    chosen = pipeline.plugins.target(state.target)
+    words, raw = split_args(tokens, chosen)
+    if words:
+        raise InputError(f"cf {command} takes no NAME, got: {' '.join(words)}",
+                         f"pass inputs as --NAME VALUE, e.g. `cf {command} --project DIR "
+                         "--input NAME=VALUE`")
+    pipeline.update_inputs(state, convert_inputs(chosen, raw, Path.cwd()))
+
+
 def _step_command(step_name: str, help_text: str) -> None:
-    def command(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
+    name = step_name.replace("_", "-")
+
+    def command(
+        ctx: typer.Context,
+        project: ProjectOpt = Path("."),
+        input_: Annotated[Optional[list[str]], typer.Option(
+            "--input", "-i", metavar="NAME=VALUE",
+            help="A target input to change first (repeatable); also --NAME VALUE.")] = None,
+        yes: YesOpt = False,
+    ) -> None:
         def work() -> None:
             from connector_factory.pipeline import parse_step
 
             step = parse_step(step_name)
             with _locked(_existing(project)):
-                _pipeline(project, yes).run(only=step)
+                pipeline = _pipeline(project, yes)
+                tokens = list(ctx.args)
+                for pair in input_ or []:
+                    tokens += ["--input", pair]
+                if tokens:
+                    _take_inputs(pipeline, name, tokens)
+                pipeline.run(only=step)
 
         _guarded(work, project)
 
     command.__doc__ = help_text
-    app.command(name=step_name.replace("_", "-"))(command)
+    app.command(name=name, context_settings={"allow_extra_args": True,
+                                             "ignore_unknown_options": True})(command)
 
 
 for _name, _help in (
