@@ -17,7 +17,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from cf_databricks_source.connector_plan import Auth, ConnectionOption
-from cf_databricks_source.openapi_loader import OpenAPIDocument, Operation, safe_dict
+from cf_databricks_source.openapi_loader import (
+    OpenAPIDocument,
+    Operation,
+    describe_scheme,
+    safe_dict,
+)
 
 #: Preference among usable schemes when an operation accepts several (simplest credential first).
 _PREFERENCE = ("bearer", "api_key", "basic", "oauth2_client_credentials", "oauth2_refresh_token")
@@ -111,7 +116,7 @@ def auth_for(document: OpenAPIDocument, ops: list[Operation], base_url: str) -> 
     alternatives = []
     for name in sorted(votes, key=lambda n: -votes[n]):
         auth = scheme_auth(declared.get(name, {}), base_url, scopes.get(name, []))
-        label = f"{name} ({_describe(declared.get(name, {}))})"
+        label = f"{name} ({describe_scheme(declared.get(name, {}))})"
         if auth is None:
             alternatives.append(label)
         else:
@@ -165,18 +170,6 @@ def scheme_auth(scheme: dict[str, Any], base_url: str, wanted: list[str]) -> Aut
     if kind == "openIdConnect":
         return Auth(type="bearer")
     return None
-
-
-def _describe(scheme: dict[str, Any]) -> str:
-    kind = str(scheme.get("type", "?"))
-    if kind == "http":
-        return f"http {scheme.get('scheme', '')}".strip()
-    if kind == "apiKey":
-        return f"API key in {scheme.get('in')} {scheme.get('name')}"
-    if kind == "oauth2":
-        flows = safe_dict(scheme.get("flows")) or {scheme.get("flow", "?"): {}}
-        return f"oauth2 {', '.join(str(f) for f in flows)}"
-    return kind
 
 
 def server(document: OpenAPIDocument) -> tuple[str, list[ConnectionOption], str]:

@@ -192,7 +192,7 @@ class OpenAPIDocument:
         for name in order:
             scheme = safe_dict(schemes.get(name))
             auth = _auth_of(scheme, name)
-            label = f"{name} ({_describe(scheme)})"
+            label = f"{name} ({describe_scheme(scheme)})"
             if chosen is None and auth is not None:
                 chosen = auth.model_copy(update={"evidence": f"security scheme {label}"})
             else:
@@ -228,7 +228,9 @@ def _requirement_names(security: Any) -> list[str]:
     return names
 
 
-def _describe(scheme: dict[str, Any]) -> str:
+def describe_scheme(scheme: dict[str, Any]) -> str:
+    """One line naming an OpenAPI security scheme: ``http bearer``, ``API key in header X``,
+    ``oauth2 clientCredentials`` …"""
     kind = str(scheme.get("type", "?"))
     if kind == "http":
         return f"http {scheme.get('scheme', '')}".strip()
