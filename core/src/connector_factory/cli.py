@@ -418,7 +418,7 @@ def targets() -> None:
     def work() -> None:
         from connector_factory.inputs import describe
         from connector_factory.plugins import target_catalog
-        from connector_factory.tables import Column, console, print_table
+        from connector_factory.tables import Column, print_table
 
         plugins = target_catalog()  # light metadata: no plugin is imported
         rows = []
@@ -427,7 +427,7 @@ def targets() -> None:
             rows.append([target.name, target.plugin, target.summary, inputs])
         columns = [Column("target", identifier=True), Column("plugin", identifier=True),
                    Column("summary"), Column("inputs")]
-        print_table(console(), "targets", columns, rows)
+        print_table(None, "targets", columns, rows)
         typer.echo("cf new takes them as --NAME VALUE or --input NAME=VALUE")
         for broken in plugins.broken:
             typer.echo(f"warning: plugin {broken.name!r} failed to load: {broken.error}", err=True)
@@ -441,7 +441,7 @@ def plugins() -> None:
 
     def work() -> None:
         from connector_factory.plugins import load_plugins
-        from connector_factory.tables import Column, console, print_table
+        from connector_factory.tables import Column, print_table
 
         found = load_plugins()
         by_plugin: dict[str, list[str]] = {}
@@ -460,7 +460,7 @@ def plugins() -> None:
         columns = [Column("plugin", identifier=True), Column("version", identifier=True),
                    Column("distribution", identifier=True), Column("targets", identifier=True),
                    Column("hook impls")]
-        print_table(console(), "plugins", columns, rows, styles)
+        print_table(None, "plugins", columns, rows, styles)
 
     _guarded(work)
 

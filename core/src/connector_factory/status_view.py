@@ -38,7 +38,7 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
     from connector_factory.files import CONFLICT_SUFFIX
     from connector_factory.lock import holder
     from connector_factory.tables import Column, print_table
-    from connector_factory.tables import console as table_console
+    from connector_factory.tables import stdout_console as table_console
 
     store = StateStore.at(project_dir.resolve())
     state = store.load()

@@ -10,12 +10,14 @@ spaces, so ``grep`` and ``cut`` work.
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Width kept for each wrapping column when deciding whether a table fits (narrower columns
 #: fold words, which reads worse than one block per row).
@@ -62,11 +64,31 @@ def _records(title: str, columns: list[Column], rows: list[list[str]], width: in
     return "\n".join(out)
 
 
-def print_table(console: Console, title: str, columns: list[Column], rows: list[list[str]],
-                styles: list[str] | None = None) -> None:
+def _plain_stdout() -> bool:
+    """``True`` when stdout is certainly not a terminal: not a TTY, and none of the variables
+    by which rich lets a user force terminal output (``FORCE_COLOR``, ``TTY_COMPATIBLE``,
+    ``TTY_INTERACTIVE``) is set. Then a table is plain text and rich is never imported."""
+    if any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE",
+                                             "TTY_INTERACTIVE")):
+        return False
+    isatty = getattr(sys.stdout, "isatty", None)
+    return not (isatty and isatty())
+
+
+def print_table(console: Console | None, title: str, columns: list[Column],
+                rows: list[list[str]], styles: list[str] | None = None) -> None:
     """Print ``rows`` (one string per column; ``\\n`` starts a new line in a cell) on
-    ``console`` as described in the module docstring. ``styles`` (one rich style per row) only
-    colour a terminal's table."""
+    ``console`` (``None``: stdout, through rich only when it may be a terminal) as described in
+    the module docstring. ``styles`` (one rich style per row) only colour a terminal's table."""
+    if console is None:
+        if _plain_stdout():
+            sys.stdout.write(_plain(title, columns, rows) + "\n")
+            sys.stdout.flush()
+            return
+        console = stdout_console()
+    from rich.table import Table
+    from rich.text import Text
+
     if not console.is_terminal:
         console.file.write(_plain(title, columns, rows) + "\n")
         console.file.flush()
@@ -94,6 +116,8 @@ def print_table(console: Console, title: str, columns: list[Column], rows: list[
     console.print(table)
 
 
-def console() -> Console:
+def stdout_console() -> Console:
     """The console for tables: stdout, its width from the terminal or ``COLUMNS``."""
+    from rich.console import Console
+
     return Console(highlight=False)
