@@ -49,9 +49,10 @@ def server(inputs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> JsonSe
 
 def read(project: Path, server: JsonServer, table: str, offset_file: Path, max_calls: int,
          fields: str) -> dict[str, Any]:
-    env = dict(os.environ, READ_OPTIONS=json.dumps({"token": TOKEN, "base_url": server.url}))
+    env = dict(os.environ, READ_OPTIONS=json.dumps({"token": TOKEN, "base_url": server.url}),
+               READ_TABLE_OPTIONS=json.dumps({"max_records_per_batch": "50"}))
     out = subprocess.run(
-        [sys.executable, str(DATA / "read_keys.py"), str(project), MODULE, "ShopLakeflowConnect",
+        [sys.executable, str(DATA / "read_batches.py"), str(project), MODULE, "ShopLakeflowConnect",
          table, str(offset_file), str(max_calls), fields],
         capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
