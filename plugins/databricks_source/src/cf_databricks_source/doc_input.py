@@ -13,8 +13,8 @@ Classification, in order:
 4. anything else is parsed as YAML: an OpenAPI mapping is a description; text that fails to parse
    but has an ``openapi:``/``swagger:`` key at the start of a line is a broken description (its
    syntax error is reported); the rest is prose;
-5. prose must read as prose (:func:`is_prose`: enough words, mostly letters), else it is
-   refused: only prose is ever given to a model.
+5. prose must read as prose (core's :func:`~connector_factory.documents.is_prose`: enough
+   words, mostly letters), else it is refused: only prose is ever given to a model.
 
 The parsed value (``$ref`` objects as lazy :class:`jsonref.JsonRef` proxies, see
 :class:`~cf_databricks_source.doc_parse.LazyRefs`) is kept per file (path, size, modification
@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from connector_factory.documents import MAX_BYTES, fetch
+from connector_factory.documents import MAX_BYTES, fetch, is_prose
 from connector_factory.errors import InputError
 
 from cf_databricks_source import doc_parse
@@ -40,8 +40,6 @@ CACHE_SIZE = 2
 
 PROSE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt", ".rst")
 STRUCTURED_SUFFIXES = (".json", ".yaml", ".yml")
-#: Fewest words a document needs to count as prose a model may read.
-MIN_PROSE_WORDS = 20
 _OPENAPI_KEY = re.compile(r"""^["']?(openapi|swagger)["']?[ \t]*:""", re.MULTILINE)
 _CONTROL = bytes(set(range(32)) - {9, 10, 12, 13})
 _FIX_KIND = "pass an OpenAPI 3.x or Swagger 2.0 document, or a Markdown/HTML API doc"
@@ -101,16 +99,6 @@ def classify_doc(doc: str) -> tuple[str, str]:
             "Swagger 2.0 document (no 'openapi' or 'swagger' key at the top)"
         raise InputError(f"--doc {doc} is {what}", _FIX_KIND)
     return _prose(text, doc)
-
-
-def is_prose(text: str) -> bool:
-    """Whether ``text`` reads as a document a person wrote: at least :data:`MIN_PROSE_WORDS`
-    words, most of its visible characters letters (tags and markup stripped first)."""
-    stripped = re.sub(r"<[^>]{0,400}>", " ", text)
-    if len(re.findall(r"[^\W\d_]{2,}", stripped)) < MIN_PROSE_WORDS:
-        return False
-    visible = [c for c in stripped if not c.isspace()]
-    return bool(visible) and sum(c.isalpha() for c in visible) / len(visible) >= 0.5
 
 
 def _prose(text: str, doc: str) -> tuple[str, str]:
