@@ -13,26 +13,16 @@ Run: ``python benchmarks/bench_cli.py [--repeat N]`` with the core and the plugi
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from processes import cf_command, child_env
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cf_command() -> list[str]:
-    """The ``cf`` console script beside this interpreter, else the one on ``PATH``."""
-    beside = Path(sys.executable).with_name("cf")
-    found = str(beside) if beside.is_file() else shutil.which("cf")
-    if not found:
-        raise SystemExit("cf is not installed: pip install ./core ./plugins/…")
-    return [found]
 
 
 def run_s(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -52,8 +42,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     cf = cf_command()
-    env = {**os.environ, "CF_INTERACTIVE": "0", "COLUMNS": "100"}
     with tempfile.TemporaryDirectory() as tmp:
+        env = child_env(Path(tmp) / "pycache", COLUMNS="100")
         subprocess.run([*cf, "new", "--target", "databricks-source", "pet", "--doc",
                         str(ROOT / "examples" / "petstore" / "openapi.yaml"), "--out", tmp],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
