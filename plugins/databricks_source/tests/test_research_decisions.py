@@ -143,6 +143,12 @@ def test_singular_is_inflect_not_a_trailing_s_cut() -> None:
         "category", "person", "address", "status", "issue"]
 
 
+def test_a_word_ending_in_ss_is_already_singular() -> None:
+    """inflect 7.0/7.1 cut ``address`` to ``addres``; 7.6 and :func:`singular` keep it."""
+    assert [singular(w) for w in ("address", "access", "process", "classes")] == [
+        "address", "access", "process", "class"]
+
+
 def test_a_refusal_names_the_real_reasons(tmp_path: Path) -> None:
     doc = tmp_path / "objects.yaml"
     doc.write_text("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n"

@@ -28,8 +28,11 @@ _ENGINE = inflect.engine()
 @lru_cache(maxsize=4096)
 def singular(word: str) -> str:
     """``issues`` → ``issue``, ``categories`` → ``category``, ``people`` → ``person``;
-    a word already singular (or not a noun inflect knows) is returned unchanged."""
-    if not word:
+    a word already singular (or not a noun inflect knows) is returned unchanged, as is one
+    ending in ``ss`` (``address``, ``access``): inflect 7.6 treats those as singular, the 7.0/7.1
+    pinned here (for its import time) cut them to ``addres`` (jaraco/inflect 7.6.0,
+    ``engine._sinoun``: "WORDS ENDING IN -ss ARE ALREADY SINGULAR")."""
+    if not word or word.endswith("ss"):
         return word
     result = _ENGINE.singular_noun(word)
     return str(result) if result else word
