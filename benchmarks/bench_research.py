@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,18 +29,19 @@ from cf_databricks_source.openapi_research import research
 from cf_databricks_source.scaffold import scaffold
 from connector_factory.files import FileWriter
 from connector_factory.testing.inputs import InputsMissing, real_inputs
+from processes import cf_command, child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def median_s(work: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``work()`` over ``repeat`` runs, in seconds."""
+def times_s(work: Callable[[], object], repeat: int) -> list[float]:
+    """Wall times of ``repeat`` runs of ``work()``, in seconds."""
     times = []
     for _ in range(repeat):
         began = time.perf_counter()
         work()
         times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return times
 
 
 def main() -> None:
@@ -54,27 +53,30 @@ def main() -> None:
     except InputsMissing as exc:
         raise SystemExit(str(exc)) from None
     text = spec.read_text()
-    baseline = median_s(lambda: json.loads(text), args.repeat)
+    baseline = times_s(lambda: json.loads(text), args.repeat)
     plan = research(spec, "github")
 
     def fresh_research() -> None:
         forget_parsed()  # include the one parse a process makes
         research(spec, "github")
 
-    research_s = median_s(fresh_research, args.repeat)
+    research_s = times_s(fresh_research, args.repeat)
 
     def render() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             scaffold(plan, Layout(name="github", in_repo=False), FileWriter(Path(tmp), {}))
 
-    scaffold_s = median_s(render, args.repeat)
+    scaffold_s = times_s(render, args.repeat)
     print(f"GitHub REST API: {plan.stats['operations']} operations, "
           f"{plan.stats['candidates']} candidate tables, {len(plan.tables)} chosen")
-    print(f"{'phase':<28}{'median s':>10}{'× json.loads':>14}")
-    for name, seconds in (("baseline: json.loads", baseline),
+    base = statistics.median(baseline)
+    print(f"{'phase (in this process)':<28}{'median s':>10}{'min–max s':>13}{'× json.loads':>14}")
+    for name, samples in (("baseline: json.loads", baseline),
                           ("research (with the parse)", research_s),
                           ("scaffold (10 tables)", scaffold_s)):
-        print(f"{name:<28}{seconds:>10.3f}{seconds / baseline:>14.1f}")
+        median = statistics.median(samples)
+        spread = f"{min(samples):.2f}–{max(samples):.2f}"
+        print(f"{name:<28}{median:>10.3f}{spread:>13}{median / base:>14.1f}")
     commands(spec, args.repeat)
 
 
@@ -97,30 +99,34 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def commands(spec: Path, repeat: int) -> None:
     """``cf research`` + ``cf scaffold`` as processes on ``spec``, against a process that only
-    runs ``json.loads`` on it; each round starts from a project stopped at the plan gate."""
-    beside = Path(sys.executable).with_name("cf")
-    cf = str(beside) if beside.is_file() else shutil.which("cf")
-    if not cf:
-        raise SystemExit("cf is not installed")
-    env = {**os.environ, "CF_INTERACTIVE": "0"}
+    runs ``json.loads`` on it; each round starts from a project stopped at the plan gate. The
+    processes run from byte-code caches in a folder of the run (:func:`processes.child_env`);
+    a first round, not counted, writes them."""
+    cf = cf_command()
     loads = [sys.executable, "-c", f"import json; json.loads(open({str(spec)!r}).read())"]
     names = ("baseline: python + json.loads", "cf research", "cf scaffold", "research + scaffold")
     rows: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([cf, "new", "--target", "databricks-source", "github", "--doc",
-                            str(spec), "--out", tmp], env=env, capture_output=True, check=False)
-            project = str(Path(tmp) / "github")
-            rows[names[0]].append(_run(loads, env))
-            research_s = _run([cf, "research", "--project", project, "--yes"], env)
-            scaffold_s = _run([cf, "scaffold", "--project", project, "--yes"], env)
-        rows["cf research"].append(research_s)
-        rows["cf scaffold"].append(scaffold_s)
-        rows["research + scaffold"].append((research_s[0] + scaffold_s[0],
-                                            research_s[1] + scaffold_s[1]))
+    with tempfile.TemporaryDirectory() as caches:
+        env = child_env(Path(caches) / "pycache")
+        for round_ in range(repeat + 1):
+            with tempfile.TemporaryDirectory() as tmp:
+                subprocess.run([*cf, "new", "--target", "databricks-source", "github", "--doc",
+                                str(spec), "--out", tmp], env=env, capture_output=True,
+                               check=False)
+                project = str(Path(tmp) / "github")
+                base_s = _run(loads, env)
+                research_s = _run([*cf, "research", "--project", project, "--yes"], env)
+                scaffold_s = _run([*cf, "scaffold", "--project", project, "--yes"], env)
+            if round_ == 0:
+                continue  # the warm-up round: byte-code caches written, file cache warm
+            rows[names[0]].append(base_s)
+            rows["cf research"].append(research_s)
+            rows["cf scaffold"].append(scaffold_s)
+            rows["research + scaffold"].append((research_s[0] + scaffold_s[0],
+                                                research_s[1] + scaffold_s[1]))
     base_wall = statistics.median(t[0] for t in rows[names[0]])
     base_cpu = statistics.median(t[1] for t in rows[names[0]])
-    print(f"\nas commands, {repeat} rounds (whole processes)")
+    print(f"\nas commands, {repeat} rounds after a warm-up round (whole processes)")
     print(f"{'process':<32}{'wall s':>8}{'min–max s':>13}{'× base':>8}{'CPU s':>8}{'× base':>8}")
     for name, samples in rows.items():
         walls = [t[0] for t in samples]
