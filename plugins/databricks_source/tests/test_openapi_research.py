@@ -154,3 +154,22 @@ def test_github_connector_imports_and_passes_static_checks(inputs_dir: Path, tmp
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == str(MAX_TABLES)
+
+
+def test_jinja_in_an_example_value_is_generated_verbatim(tmp_path: Path) -> None:
+    """The plan's literals reach the template as cookiecutter private variables, not rendered."""
+    doc = tmp_path / "labels.yaml"
+    doc.write_text("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n"
+                   "  /labels:\n    get:\n      responses:\n        '200':\n"
+                   "          description: labels\n          content:\n"
+                   "            application/json:\n              schema:\n"
+                   "                type: array\n                items:\n"
+                   "                  type: object\n                  properties:\n"
+                   "                    id: {type: integer}\n"
+                   "                    label: {type: string, example: '{{ cookiecutter.name }}'}\n",
+                   encoding="utf-8")
+    plan = research(doc, "labels")
+    layout = Layout(name="labels", in_repo=False)
+    scaffold(plan, layout, FileWriter(tmp_path / "out", {}))
+    module = (tmp_path / "out" / layout.module_file).read_text(encoding="utf-8")
+    assert "'example': '{{ cookiecutter.name }}'" in module

@@ -17,5 +17,5 @@ class Test{{ cookiecutter.class_name }}(LakeflowConnectTests):
     connector_class = {{ cookiecutter.class_name }}
     simulator_source = "{{ cookiecutter.name }}"
     # Stand-in credentials for simulate mode: the simulator does not check them.
-    replay_config = {{ cookiecutter.replay_config_literal }}
-{{ cookiecutter.test_class_extras }}
+    replay_config = {{ cookiecutter._replay_config_literal }}
+{{ cookiecutter._test_class_extras }}

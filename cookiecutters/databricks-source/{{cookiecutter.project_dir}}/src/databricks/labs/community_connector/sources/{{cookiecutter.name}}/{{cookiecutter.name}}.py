@@ -44,10 +44,10 @@ from databricks.labs.community_connector.sources.{{ cookiecutter.name }}.{{ cook
 )
 
 # fmt: off
-DEFAULT_BASE_URL = {{ cookiecutter.base_url_literal }}
-AUTH = {{ cookiecutter.auth_literal }}
-CONNECTION_OPTIONS: list[dict[str, Any]] = {{ cookiecutter.connection_options_literal }}
-TABLES: dict[str, dict[str, Any]] = {{ cookiecutter.tables_literal }}
+DEFAULT_BASE_URL = {{ cookiecutter._base_url_literal }}
+AUTH = {{ cookiecutter._auth_literal }}
+CONNECTION_OPTIONS: list[dict[str, Any]] = {{ cookiecutter._connection_options_literal }}
+TABLES: dict[str, dict[str, Any]] = {{ cookiecutter._tables_literal }}
 # fmt: on
 
 
