@@ -101,8 +101,33 @@ def _with_column(schema: dict[str, Any], parts: list[str],
     return dict(schema, type="object", properties=props)
 
 
+class _OnceReprPrinter(pprint.PrettyPrinter):
+    """:mod:`pprint`'s layout, each container's one-line repr computed once per call: the stock
+    printer, descending a value too wide for a line, computes every subtree's repr again at each
+    level (GitHub's tables literal: 0.13 s, 0.07 s with this)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._reprs: dict[int, tuple[str, bool, bool]] = {}
+
+    def format(self, object: Any, context: dict[int, int], maxlevels: int,
+               level: int) -> tuple[str, bool, bool]:
+        """:meth:`pprint.PrettyPrinter.format`, remembered for containers (by identity: they
+        live as long as the one :meth:`pformat` call; a recursive one is not remembered)."""
+        if not isinstance(object, (dict, list, tuple)):
+            return super().format(object, context, maxlevels, level)
+        found = self._reprs.get(id(object))
+        if found is None:
+            found = super().format(object, context, maxlevels, level)
+            if not found[2]:
+                self._reprs[id(object)] = found
+        return found
+
+
 def _literal(value: Any) -> str:
-    return pprint.pformat(value, indent=1, width=96, sort_dicts=False)
+    """``value`` as the Python literal :func:`pprint.pformat` writes (indent 1, width 96, keys
+    in insertion order)."""
+    return _OnceReprPrinter(indent=1, width=96, sort_dicts=False).pformat(value)
 
 
 def template_context(plan: ConnectorPlan) -> dict[str, Any]:
