@@ -138,6 +138,21 @@ def test_append_without_a_cursor_is_refused_by_the_plan() -> None:
         parse_api_doc(text)
 
 
+def test_an_api_doc_read_again_gives_a_plan_of_its_own() -> None:
+    """parse_api_doc remembers the last text it rendered or read: a caller changing the plan
+    it got does not change the next one; an edited text is read anew."""
+    plan = research(DATA / "mixed.yaml", "mixed")
+    text = render_api_doc(plan)
+    first = parse_api_doc(text)
+    assert first == plan
+    first.tables[0].name = "changed"
+    plan.tables[0].primary_keys = ["changed"]
+    again = parse_api_doc(text)
+    assert again.tables[0].name != "changed" and again.tables[0].primary_keys != ["changed"]
+    edited = text.replace("\nname: mixed\n", "\nname: edited\n", 1)
+    assert edited != text and parse_api_doc(edited).name == "edited"
+
+
 def test_singular_is_inflect_not_a_trailing_s_cut() -> None:
     assert [singular(w) for w in ("categories", "people", "addresses", "status", "issues")] == [
         "category", "person", "address", "status", "issue"]

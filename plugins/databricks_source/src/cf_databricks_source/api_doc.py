@@ -23,6 +23,10 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 PLAN_HEADING = "## Connector plan (machine-readable)"
 _BLOCK = re.compile(r"```ya?ml\n(.*?)\n```", re.DOTALL)
+#: The last api doc text this process rendered or parsed -> its plan (kept unchanged: callers
+#: get copies). A step reads the api doc up to three times (the plan, the credentials form, the
+#: secrets scan), research reads back the one it wrote: each text is parsed once.
+_KNOWN: dict[str, ConnectorPlan] = {}
 
 
 def render_api_doc(plan: ConnectorPlan) -> str:
@@ -73,7 +77,14 @@ def render_api_doc(plan: ConnectorPlan) -> str:
                   width=100).rstrip(),
         "```", "",
     ]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    _remember(text, plan.model_copy(deep=True))  # the block reads back to this plan
+    return text
+
+
+def _remember(text: str, plan: ConnectorPlan) -> None:
+    _KNOWN.clear()
+    _KNOWN[text] = plan
 
 
 def _connection_options(plan: ConnectorPlan) -> list[str]:
@@ -226,6 +237,14 @@ def parse_api_doc(text: str, where: str = "the api doc") -> ConnectorPlan:
         InputError: the heading or the YAML block is missing, the YAML does not parse, or the plan
             is invalid (the message names the first invalid field).
     """
+    known = _KNOWN.get(text)
+    if known is None:
+        known = _parse(text, where)
+        _remember(text, known)
+    return known.model_copy(deep=True)
+
+
+def _parse(text: str, where: str) -> ConnectorPlan:
     _, heading, rest = text.partition(PLAN_HEADING)
     match = _BLOCK.search(rest) if heading else None
     if match is None:
