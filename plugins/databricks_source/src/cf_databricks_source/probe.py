@@ -23,12 +23,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from cf_databricks_source.api_names import (
     DIRECTION_NAMES,
@@ -57,6 +53,9 @@ from cf_databricks_source.probe_findings import (
     rate_limit_headers,
     total_fields,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["AuthUse", "Credentials", "Exchange", "ProbeLimits", "ProbeSession", "ProbeStopped",
            "TableEvidence", "probe_table", "strip_secrets"]
@@ -197,6 +196,11 @@ class ProbeSession:
         self.limits = limits
         self.credentials = credentials
         self.deadline = time.monotonic() + limits.max_seconds
+        # imported here: research without a probe (no credentials) never loads requests
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
         self.session = requests.Session()
         retry = Retry(total=2, connect=1, read=1, status=2, backoff_factor=0.2,
                       status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",),
@@ -237,6 +241,8 @@ class ProbeSession:
         elif use.type == "api_key":
             url += ("&" if urlsplit(url).query else "?") + urlencode(
                 {use.key_name: self.credentials.api_key})
+        import requests  # loaded by __init__
+
         for _ in range(4):  # the request and at most three same-origin redirects
             self._spend()
             if origin(url) != self.origin:

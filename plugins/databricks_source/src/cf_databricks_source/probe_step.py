@@ -16,10 +16,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from connector_factory.agent import ExtraTool
 from connector_factory.errors import InputError
 from connector_factory.models import StepContext
 
@@ -39,6 +38,9 @@ from cf_databricks_source.probe import (
 )
 from cf_databricks_source.probe_apply import apply_evidence
 from cf_databricks_source.ranking import segments
+
+if TYPE_CHECKING:
+    from connector_factory.agent import ExtraTool
 
 #: Host names reserved for examples and tests (RFC 2606/6761): a placeholder, never probed
 #: unless the probe was asked for.
@@ -298,6 +300,8 @@ def probe_agent_tool(ctx: StepContext) -> ExtraTool | None:
     shares the time budget; at most :data:`AGENT_MAX_TABLES` endpoints are probed."""
     if flag(ctx.inputs.get("offline")) or flag(ctx.inputs.get("probe")) is False:
         return None
+    from connector_factory.agent import ExtraTool  # the agent's machinery: only with an LLM
+
     limits = limits_from(ctx.inputs)
     credentials = credentials_for(ctx)
     sessions: list[ProbeSession] = []
