@@ -9,6 +9,7 @@ Slack's, Microsoft Graph's, JSON:API's and json-server's documented conventions.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 PK_NAMES = ("id", "uuid", "guid", "key", "sha", "slug", "number", "code")
 UPDATED_NAMES = ("updated_at", "updatedat", "updated", "modified_at", "modifiedat", "modified",
@@ -59,9 +60,11 @@ RECORD_ARRAY_NAMES = ("data", "items", "results", "records", "values", "entries"
 VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*[a-z0-9]*|api|apis|rest)$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8192)
 def norm(name: str) -> str:
     """``page[size]``/``pageSize``/``page_size`` → ``pagesize``; ``@odata.nextLink`` →
-    ``odatanextlink``."""
+    ``odatanextlink`` (remembered: research asks for the same names tens of thousands of
+    times)."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 

@@ -38,8 +38,10 @@ def singular(word: str) -> str:
     return str(result) if result else word
 
 
+@lru_cache(maxsize=8192)
 def snake(name: str) -> str:
-    """``customerId`` → ``customer_id``; ``page[size]`` → ``page_size``."""
+    """``customerId`` → ``customer_id``; ``page[size]`` → ``page_size`` (remembered, as
+    :func:`singular`: research asks for the same field names tens of thousands of times)."""
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 

@@ -38,7 +38,7 @@ ADMIN_SEGMENTS = ("admin", "enterprise", "enterprises", "stafftools", "manage", 
 FIREHOSE_SEGMENTS = ("public", "firehose", "feeds", "feed")
 
 
-@dataclass
+@dataclass(eq=False)  # candidates are told apart by identity (each is one operation)
 class Candidate:
     """A list endpoint that can be a table: its plan, facts for ranking and the score."""
 
