@@ -39,12 +39,13 @@ def _flatten(node: Any, depth: int, seen: tuple[str, ...], max_depth: int) -> di
         if ref in seen:
             return dict(JSON_TEXT)
         seen = (*seen, ref)
-    try:
-        if not isinstance(node, dict):
+        try:
+            node = node.__subject__  # the target, read directly (not key by key through the proxy)
+        except (jsonref.JsonRefError, RecursionError):
             return dict(JSON_TEXT)
-        schema = dict(node)
-    except (jsonref.JsonRefError, RecursionError):
+    if not isinstance(node, dict):
         return dict(JSON_TEXT)
+    schema = dict(node)
     if isinstance(schema.get("allOf"), list):
         parts = list(schema["allOf"])
         rest = {k: v for k, v in schema.items() if k != "allOf"}
