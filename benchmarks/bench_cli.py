@@ -2,7 +2,9 @@
 ``cf --help`` (the baseline, measured in the same run: the least any ``cf`` command does).
 
 Each command runs as its own process, the three alternating, ``--repeat`` rounds; prints each
-one's median wall time, the spread (min–max) and the ratio of medians to ``cf --help``. The
+one's median wall time, the spread (min–max) and the ratio of medians to ``cf --help``; then,
+where valgrind is installed, each command's instruction count and its ratio (steady whatever
+else the machine does). The
 project ``cf status`` reads is made first by ``cf new`` on the shipped petstore example (it
 stops at the plan gate: no terminal, no ``--yes``).
 
@@ -20,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from processes import cf_command, child_env
+from processes import cf_command, child_env, instructions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +42,8 @@ def run_s(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--no-instructions", action="store_true",
+                        help="skip the instruction counts (valgrind, ~10 s a command)")
     args = parser.parse_args()
     cf = cf_command()
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,6 +63,8 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, argv in commands.items():
                 times[name].append(run_s(argv, env))
+        counts = {} if args.no_instructions else {
+            name: instructions(argv, env) for name, argv in commands.items()}
     base_wall = statistics.median(t[0] for t in times["cf --help"])
     base_cpu = statistics.median(t[1] for t in times["cf --help"])
     print(f"{args.repeat} alternating rounds; baseline `cf --help`: median wall {base_wall:.3f} s,"
@@ -71,6 +77,12 @@ def main() -> None:
         spread = f"{min(walls):.3f}–{max(walls):.3f}"
         print(f"{name:<12}{wall:>8.3f}{spread:>14}{wall / base_wall:>8.2f}{cpu:>8.3f}"
               f"{cpu / base_cpu:>8.2f}")
+    base_count = counts.get("cf --help")
+    if base_count:
+        print("instructions (valgrind callgrind, one run each: steady on a shared machine)")
+        for name, count in counts.items():
+            print(f"{name:<12}{count or 0:>14,}{(count or 0) / base_count:>8.2f} × help")
+    print("done when cf targets and cf status are within 1.2× of cf --help")
 
 
 if __name__ == "__main__":

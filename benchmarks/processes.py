@@ -35,3 +35,27 @@ def cf_command() -> list[str]:
     if not found:
         raise SystemExit("cf is not installed: pip install ./core ./plugins/…")
     return [found]
+
+
+def instructions(argv: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the process ``argv`` (a Python script and its arguments, run by this
+    interpreter) executes, counted by valgrind's callgrind: the same count for the same
+    program and inputs whatever else the machine does, unlike wall or CPU time. ``None`` when
+    valgrind is not installed (``apt-get install valgrind``).
+
+    Raises:
+        SystemExit: the process failed under valgrind (its error output is shown).
+    """
+    import re
+    import subprocess
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    done = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           sys.executable, *argv], env=env, capture_output=True, text=True,
+                          check=False, timeout=600)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{' '.join(argv)} failed under valgrind:\n{done.stderr[-2000:]}")
+    return int(found.group(1))

@@ -12,6 +12,15 @@ import pytest
 MakeDist = Callable[[str, dict[str, str], dict[str, str]], Path]
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's cf processes keep their caches (the entry-point cache) in a folder of
+    their own, not in the user's ``~/.cache``."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture
 def make_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeDist:
     """Write a real installed distribution (``*.dist-info`` with ``entry_points.txt``) and its

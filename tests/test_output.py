@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from connector_factory import __version__
 from connector_factory.cli import app
+from connector_factory.entry_points import Entry
 from typer.testing import CliRunner
 
 from tests.conftest import MakeDist
@@ -66,21 +67,19 @@ STATE: dict[str, Any] = {
 def only_test_plugins(make_dist: MakeDist, monkeypatch: pytest.MonkeyPatch) -> None:
     site = make_dist("cf-wide-targets", {"cf_wide": WIDE_PLUGIN, "cf_broken": BROKEN_PLUGIN},
                      {"wide": "cf_wide", "broken": "cf_broken"})
-    ours = [ep for dist in importlib.metadata.distributions(path=[str(site)])
-            for ep in dist.entry_points]
-    real = importlib.metadata.entry_points
-
-    def narrowed(**params: Any) -> Any:
-        if params.get("group") == "connector_factory":
-            return importlib.metadata.EntryPoints(ep for ep in ours
-                                                  if ep.group == "connector_factory")
-        return real(**params)
-
-    monkeypatch.setattr(importlib.metadata, "entry_points", narrowed)
+    ours = [Entry(ep.group, ep.name, ep.value, dist.metadata["Name"], dist.version)
+            for dist in importlib.metadata.distributions(path=[str(site)])
+            for ep in dist.entry_points if ep.group == "connector_factory"]
     import connector_factory.plugins as plugins_module
 
-    if hasattr(plugins_module, "entry_points"):
-        monkeypatch.setattr(plugins_module, "entry_points", narrowed)
+    real = plugins_module.entries
+
+    def narrowed(*groups: str) -> dict[str, list[Entry]]:
+        found = real(*groups)
+        found["connector_factory"] = sorted(ours, key=lambda e: e.name)
+        return found
+
+    monkeypatch.setattr(plugins_module, "entries", narrowed)
 
 
 @pytest.fixture

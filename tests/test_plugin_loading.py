@@ -11,7 +11,6 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -176,10 +175,10 @@ def test_a_project_run_loads_only_what_it_needs(make_light: MakeLight, tmp_path:
 
 def test_light_inputs_show_the_same_defaults_as_target_inputs() -> None:
     declared = TargetInput.model_fields
-    for spec in fields(InputInfo):
-        assert spec.name in declared, spec.name
-        if not declared[spec.name].is_required():
-            assert declared[spec.name].default == spec.default, spec.name
+    for name in InputInfo._fields:
+        assert name in declared, name
+        if not declared[name].is_required():
+            assert declared[name].default == InputInfo._field_defaults[name], name
     target = Target(name="x", summary="s", inputs=(TargetInput(name="doc", help="h"),))
     assert TargetInfo.from_data("p", target.model_dump()) == TargetInfo.from_data(
         "p", {"name": "x", "summary": "s", "inputs": [{"name": "doc", "help": "h"}]})

@@ -38,12 +38,43 @@ class _Group(TyperGroup):
         return _bool_help(super().get_help_option(ctx))
 
 
+def _plain_coercion(param: Any) -> None:
+    """Give a ``str`` or ``Path`` option of ``param`` a coercion that is the type itself, as
+    typer's pydantic ``TypeAdapter`` would give for an option without constraints, without
+    importing pydantic (typer 0.29 ``typer/core.py`` ``_TyperParameter.get_runtime_param``
+    builds it lazily; an option with constraints, or another typer, keeps typer's own)."""
+    try:
+        from typer._coercion import RuntimeParam
+    except ImportError:  # another typer: its own coercion runs
+        return
+    descriptor: Any = getattr(param, "type_descriptor", None)
+    annotation = getattr(descriptor, "annotation", None)
+    info = getattr(descriptor, "parameter_info", None)
+    if getattr(param, "_runtime_param", False) is not None or annotation not in (str, Path) \
+            or getattr(descriptor, "file_annotation", None) is not None \
+            or any(getattr(info, name, None) for name in ("parser", "exists", "resolve_path",
+                                                          "callback", "min", "max")):
+        return
+
+    class _Plain(RuntimeParam):  # a frozen dataclass of typer's
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            return value if isinstance(value, self.annotation) else self.annotation(value)
+
+    param._runtime_param = _Plain(parameter_info=descriptor.parameter_info, annotation=annotation)
+
+
 class _LightCommand(TyperCommand):
-    """A command whose ``--help`` is a plain bool (see :func:`_bool_help`), for commands that
-    import no pydantic model (``cf targets``)."""
+    """A command that imports no pydantic model (``cf targets``, ``cf status``): its ``--help``
+    is a plain bool (see :func:`_bool_help`) and its ``str``/``Path`` options are coerced by
+    their type (see :func:`_plain_coercion`)."""
 
     def get_help_option(self, ctx: Any) -> Any:
         return _bool_help(super().get_help_option(ctx))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for param in self.params:
+            _plain_coercion(param)
+        return list(super().parse_args(ctx, args))
 
 
 app = typer.Typer(
@@ -399,7 +430,7 @@ def skip(
     _guarded(work, project)
 
 
-@app.command()
+@app.command(cls=_LightCommand)
 def status(project: ProjectOpt = Path(".")) -> None:
     """Show the progress tracker: step, status, duration, outputs, tokens."""
 

@@ -15,9 +15,8 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from connector_factory.errors import EXIT_USAGE, CfError
 
@@ -30,8 +29,7 @@ class ProjectBusy(CfError):
     exit_code = EXIT_USAGE
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(NamedTuple):
     """Who holds a project's lock: PID and the command it runs."""
 
     pid: int

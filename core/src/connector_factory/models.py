@@ -7,52 +7,21 @@ learn the contract. Paths in results are relative to the project folder unless s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connector_factory.files import FileWriter
+from connector_factory.steps import COLLECTING_STEPS as COLLECTING_STEPS
+from connector_factory.steps import GATED_STEPS as GATED_STEPS
+from connector_factory.steps import STEPS as STEPS
+from connector_factory.steps import Step as Step
 
 if TYPE_CHECKING:
     from connector_factory.llm import LLM
     from connector_factory.reporter import Reporter
     from connector_factory.state import State
-
-
-class Step(str, Enum):
-    """The pipeline steps, in the order the pipeline runs them."""
-
-    plan = "plan"
-    research = "research"
-    scaffold = "scaffold"
-    validate = "validate"
-    test_gate = "test_gate"
-    document = "document"
-    deploy = "deploy"
-
-    @property
-    def command(self) -> str:
-        """The CLI command that runs this step alone, e.g. ``test-gate``."""
-        return self.value.replace("_", "-")
-
-    @property
-    def hook_name(self) -> str:
-        """The hook spec that implements this step, e.g. ``cf_test_gate``."""
-        return f"cf_{self.value}"
-
-
-#: Steps in pipeline order.
-STEPS: tuple[Step, ...] = tuple(Step)
-
-#: Steps whose result is collected from every plugin instead of taken from the first one.
-COLLECTING_STEPS: frozenset[Step] = frozenset({Step.validate, Step.test_gate})
-
-#: Steps after which the user approves a summary before the pipeline goes on.
-GATED_STEPS: frozenset[Step] = frozenset(
-    {Step.plan, Step.research, Step.scaffold, Step.validate, Step.test_gate}
-)
 
 
 #: The value types a target input can declare (see :mod:`connector_factory.inputs`).

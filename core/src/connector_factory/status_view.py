@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from connector_factory.models import STEPS
 from connector_factory.state import PROJECTS_DIR, STATE_DIR, STATE_FILE, StateStore
+from connector_factory.steps import STEPS
+
+if TYPE_CHECKING:  # rich is imported only when a table is drawn for a terminal
+    from rich.console import Console
 
 _STYLE = {"completed": "green", "failed": "red", "in_progress": "yellow", "pending": "dim",
           "skipped": "blue"}
@@ -33,12 +35,12 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
     A completed step whose outputs changed on disk shows as ``completed (stale)``; a step with
     unresolved ``*.cf-new`` merges as ``blocked`` (the note lists them); a step left
     ``in_progress`` shows as ``running (PID n)`` while a run holds the project's lock and as
-    ``interrupted`` once none does. Raises ``InputError`` when the folder holds no project.
+    ``interrupted`` once none does. ``console``: where to draw (default stdout, through rich only
+    on a terminal). Raises ``InputError`` when the folder holds no project.
     """
     from connector_factory.files import CONFLICT_SUFFIX
     from connector_factory.lock import holder
     from connector_factory.tables import Column, print_table
-    from connector_factory.tables import stdout_console as table_console
 
     store = StateStore.at(project_dir.resolve())
     state = store.load()
@@ -80,13 +82,15 @@ def render_status(project_dir: Path, console: Console | None = None) -> None:
                Column("note", min_width=12)]
     if with_tokens:
         columns.append(Column("tokens", min_width=12))
-    out = console or table_console()
-    print_table(out, f"{state.name} — {state.target}", columns, rows, styles)
-    if running is not None:
-        out.print(f"a run holds this project: PID {running.pid} ({running.command})",
-                  highlight=False, markup=False)
+    print_table(console, f"{state.name} — {state.target}", columns, rows, styles)
+    lines = [f"a run holds this project: PID {running.pid} ({running.command})"] \
+        if running is not None else []
     others = sorted((store.dir / PROJECTS_DIR).glob(f"*/{STATE_FILE}")) \
         if store.dir == project_dir / STATE_DIR else []
-    for other in others:
-        out.print(f"also here: project {other.parent.name} (--project {other.parent})",
-                  highlight=False, markup=False)
+    lines += [f"also here: project {other.parent.name} (--project {other.parent})"
+              for other in others]
+    for line in lines:
+        if console is None:
+            print(line)
+        else:
+            console.print(line, highlight=False, markup=False)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,8 +23,7 @@ if TYPE_CHECKING:
 MIN_WRAP_WIDTH = 16
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A table column: its header, whether it holds identifiers (never cut), and the least
     width it may wrap to (``min_width``, characters)."""
 
