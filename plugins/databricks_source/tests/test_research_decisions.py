@@ -153,6 +153,21 @@ def test_an_api_doc_read_again_gives_a_plan_of_its_own() -> None:
     assert edited != text and parse_api_doc(edited).name == "edited"
 
 
+def test_a_record_schema_is_flattened_once_and_handed_out_afresh() -> None:
+    import jsonref
+    from cf_databricks_source.schema_flatten import flatten
+
+    doc = jsonref.replace_refs({"defs": {"item": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "owner": {"type": "object", "properties": {
+            "login": {"type": "string"}}}}}}, "a": {"$ref": "#/defs/item"}})
+    known: dict[tuple[str, int], dict[str, object]] = {}
+    first = flatten(doc["a"], known=known)
+    first["properties"]["parent_id"] = {"type": "integer"}  # a child's parent column
+    second = flatten(doc["a"], known=known)
+    assert list(known) == [("#/defs/item", 3)]
+    assert second == flatten(doc["a"]) and "parent_id" not in second["properties"]
+
+
 def test_singular_is_inflect_not_a_trailing_s_cut() -> None:
     assert [singular(w) for w in ("categories", "people", "addresses", "status", "issues")] == [
         "category", "person", "address", "status", "issue"]

@@ -84,8 +84,9 @@ def research(path: Path, name: str, tables: list[str] | None = None) -> Connecto
     gets = [op for op in operations if op.method == "GET"]
     candidates: list[Candidate] = []
     rejected: dict[str, str] = {}
+    flattened: dict[tuple[str, int], dict[str, Any]] = {}  # record schemas by reference
     for index, op in enumerate(gets):
-        outcome = _candidate(document, op, index)
+        outcome = _candidate(document, op, index, flattened)
         if isinstance(outcome, Candidate):
             candidates.append(outcome)
         else:
@@ -127,8 +128,10 @@ def research(path: Path, name: str, tables: list[str] | None = None) -> Connecto
     )
 
 
-def _candidate(document: OpenAPIDocument, op: Operation, index: int) -> Candidate | str:
-    """The candidate for ``op``, or why it is not a table (one line)."""
+def _candidate(document: OpenAPIDocument, op: Operation, index: int,
+               flattened: dict[tuple[str, int], dict[str, Any]]) -> Candidate | str:
+    """The candidate for ``op``, or why it is not a table (one line); ``flattened`` remembers
+    the record schemas flattened so far (see :func:`.schema_flatten.flatten`)."""
     response, body, where = document.response(op)
     if not body:
         return "no JSON success response"
@@ -136,7 +139,7 @@ def _candidate(document: OpenAPIDocument, op: Operation, index: int) -> Candidat
     if records_path is None:
         return ("returns one object, not a list" if _is_object(body)
                 else "the response is not a list of records")
-    schema = flatten(item)
+    schema = flatten(item, known=flattened)
     if schema.get("type") != "object":
         return "its records are not objects"
     fields = leaf_fields(schema)

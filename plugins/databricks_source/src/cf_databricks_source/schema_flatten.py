@@ -21,10 +21,26 @@ JSON_TEXT: dict[str, Any] = {"type": "string", "x-cf-json": True}
 _SCALARS = (str, int, float, bool)
 
 
-def flatten(node: Any, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+def flatten(node: Any, max_depth: int = MAX_DEPTH,
+            known: dict[tuple[str, int], dict[str, Any]] | None = None) -> dict[str, Any]:
     """The plain schema of ``node`` (see the module doc). Never raises on a malformed schema:
-    what cannot be read becomes JSON text."""
-    return _flatten(node, 0, (), max_depth)
+    what cannot be read becomes JSON text.
+
+    ``known`` (kept by the caller for one document) remembers the result for a ``node`` that is
+    a reference: a schema many endpoints list (GitHub's ``minimal-repository``, 22 of them) is
+    flattened once. Each call then gets its own top-level mapping and ``properties`` (a caller
+    may add columns there); the schemas below are shared and never changed.
+    """
+    ref = _ref_of(node) if known is not None else None
+    if ref is None or known is None:
+        return _flatten(node, 0, (), max_depth)
+    found = known.get((ref, max_depth))
+    if found is None:
+        found = known[(ref, max_depth)] = _flatten(node, 0, (), max_depth)
+    fresh = dict(found)
+    if isinstance(fresh.get("properties"), dict):
+        fresh["properties"] = dict(fresh["properties"])
+    return fresh
 
 
 def _ref_of(node: Any) -> str | None:
