@@ -1,10 +1,12 @@
 """Benchmark: research and scaffold on GitHub's REST API description (1,223 operations, 13 MB).
 
 Baseline, measured in the same run: parsing the document with ``json.loads`` (the least any
-reader must do). Prints each phase's median wall time and its ratio to the baseline, in this
-process; then ``cf research`` and ``cf scaffold`` as the user runs them (each a whole process:
-start-up, plugin loading, the one parse, the api doc written and read back), alternating with
-the baseline in its own process, with the spread.
+reader must do). Prints each phase's median wall time, its spread (min–max) and its ratio to the
+baseline, in this process; then ``cf research`` and ``cf scaffold`` as the user runs them (each a
+whole process: start-up, plugin loading, the one parse, the api doc written and read back, the
+interpreter's exit), alternating with the baseline in its own process, with the spread. The
+processes run from byte-code caches (:func:`processes.child_env`) written by a first round that
+is not counted.
 
 Run: ``python benchmarks/bench_research.py [--repeat N]`` after ``bash .ci/fetch-inputs`` with the
 core and the databricks-source plugin installed.
