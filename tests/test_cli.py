@@ -96,3 +96,48 @@ def test_readme_test_command_installs_tox_first() -> None:
     assert command == f'python3 -m pip install "{required.group(1)}" && python3 -m tox -m ci'
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert f'pip install --quiet "{required.group(1)}"' in ci and "python3 -m tox -m ci" in ci
+
+
+MAIN = """
+import atexit, sys, threading, time
+from pathlib import Path
+marks = Path(sys.argv[1])
+atexit.register(lambda: (marks / "atexit").write_text("ran"))
+def late():
+    time.sleep(0.3)
+    (marks / "thread").write_text("done")
+threading.Thread(target=late).start()
+sys.argv = ["cf", *sys.argv[2:]]
+from connector_factory.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "code"), [(["targets"], 0), (["status", "--project", "."], 2),
+                                            (["no-such-command"], 2)])
+def test_main_ends_the_process_with_the_commands_code_after_handlers_and_threads(
+        tmp_path: Path, args: list[str], code: int) -> None:
+    """``main`` ends with ``os._exit`` (no freeing of every object): the exit code is the
+    command's, exit handlers ran, a running thread finished, and piped output is complete."""
+    done = subprocess.run([sys.executable, "-c", MAIN, str(tmp_path), *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == code, done.stderr
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert (tmp_path / "thread").read_text() == "done"
+    if code == 0:
+        assert done.stdout.rstrip().endswith("cf new takes them as --NAME VALUE or --input "
+                                             "NAME=VALUE")
+    else:
+        assert done.stderr.strip() and "Traceback" not in done.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path: Path) -> None:
+    """``cf targets | head -0``: the pipe closed before cf writes is not reported as an
+    error."""
+    cf = subprocess.Popen([sys.executable, "-c", MAIN, str(tmp_path), "targets"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert cf.stdout is not None and cf.stderr is not None
+    cf.stdout.close()  # before cf is started up: its first write meets a closed pipe
+    errors = cf.stderr.read().decode()
+    cf.wait(timeout=60)
+    assert "error" not in errors.lower() and "Traceback" not in errors, errors

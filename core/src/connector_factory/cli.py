@@ -156,6 +156,11 @@ def _guarded(work: Callable[[], None], project: Path | None = None) -> None:
     _PROJECT[:] = [project] if project is not None else []
     try:
         work()
+    except BrokenPipeError:  # `cf targets | head`: the reader is gone, nothing more to say
+        # as the Python docs advise (library/signal, "Note on SIGPIPE"): no flush error at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(1) from None
     except (CfError, OSError) as exc:
         if os.environ.get("CF_DEBUG") == "1":
             raise
@@ -568,6 +573,50 @@ def _root(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: runs the command, then ends the process at once.
+
+    A normal interpreter exit frees every object one by one — after ``cf research`` on GitHub's
+    description, the parsed 13 MB document and every module: 0.26–0.37 s of the command,
+    measured on the 2-core CI machine — which the operating system does in one go. So once the
+    command returned, the exit handlers run (:mod:`atexit`: logging's flush, finalizers of
+    temporary folders), threads still running are waited for, stdout and stderr are flushed,
+    and :func:`os._exit` ends the process with the command's exit code. Every file cf writes is
+    closed (and fsynced where it matters) before its command returns. An exception that escapes
+    the command (``CF_DEBUG=1``) takes the normal way out, with its traceback.
+    """
     _REAL_PROCESS[:] = [True]
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    _end_process(code)
+
+
+def _exit_code(value: object) -> int:
+    """The process exit code of ``SystemExit(value)``, as the interpreter makes it (a message
+    is printed to stderr and gives 1)."""
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _end_process(code: int) -> None:
+    import atexit
+    import contextlib
+    import threading
+
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_handlers is None:  # an interpreter without it: exit the normal way
+        raise SystemExit(code)
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    run_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
