@@ -160,9 +160,9 @@ def test_cf_status_reads_the_state_without_pydantic_or_rich(tmp_path: Path) -> N
     state.step(Step.plan).status = "completed"
     state.step(Step.plan).gate = "approved"
     store.save(state)
-    code = ("import json, sys\nfrom connector_factory.cli import main\n"
-            f"sys.argv = ['cf', 'status', '--project', {str(tmp_path)!r}]\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    code = ("import json, sys\nfrom connector_factory.cli import app\n"
+            f"try:\n    app(['status', '--project', {str(tmp_path)!r}])\n"
+            "except SystemExit:\n    pass\n"
             "print('MODULES=' + json.dumps(sorted(sys.modules)))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
