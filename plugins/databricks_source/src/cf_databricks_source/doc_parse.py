@@ -1,4 +1,4 @@
-"""Parsing JSON or YAML text fast, with a syntax error's line and column.
+r"""Parsing JSON or YAML text fast, with a syntax error's line and column.
 
 JSON goes through the standard library's C decoder (``orjson`` was measured: 0.05 s against
 0.07 s for GitHub's 13 MB description, not worth a dependency, and it has no per-object hook).
@@ -13,12 +13,39 @@ them all again (GitHub's description as YAML, measured on the 2-core CI machine:
 ``mapping_hook`` is called on every mapping once it is complete, bottom-up, and returns the value
 kept in its place: research turns ``{"$ref": …}`` objects into lazy references there, so no pass
 over the whole document is needed afterwards.
+
+Two YAML readers, one per job:
+
+- :func:`load_api_yaml` reads **API documents** as the OpenAPI Specification asks (OAS 3.1.0,
+  "Format": YAML 1.2, keys scalar strings): values by the YAML 1.2 *core* schema — null ``null``,
+  ``Null``, ``NULL``, ``~`` or empty; bool ``true|True|TRUE|false|False|FALSE``; int
+  ``[-+]?[0-9]+``, ``0o[0-7]+``, ``0x[0-9a-fA-F]+``; float
+  ``[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?``, ``[-+]?\.(inf|Inf|INF)``,
+  ``\.(nan|NaN|NAN)``; every other plain scalar a str (no dates, no ``yes``/``no``, no
+  sexagesimals, no ``1_000``) — and every mapping key the key's text as a str (``200:`` is
+  ``"200"``, as in the same document written as JSON). Explicit tags: ``!!str``, ``!!int``,
+  ``!!float``, ``!!bool``, ``!!null`` by the same schema, PyYAML's other safe tags (``!!binary``,
+  ``!!timestamp``, ``!!set``, …) as PyYAML makes them, an unknown tag is an error.
+  The fast path is rapidyaml (``ryml``: parse, resolve aliases, emit JSON, ``json.loads`` with the
+  same ``mapping_hook`` as JSON): GitHub's description as YAML in about 0.4 s against 2.5 s. Its
+  JSON emitter is not the core schema (it quotes ``~``, ``True``, ``0x1F``, ``012``, ``0e0``; it
+  rewrites ``inf``/``infinity``/``nan`` to ``.inf``/``.nan``; it drops tags; it lets the later
+  mapping win in ``<<: [*a, *b]``; it emits ``+1``, ``01.5`` and raw control characters as
+  invalid JSON), so its result is used only when it provably equals the exact path's
+  (:func:`load_api_yaml_fast` names why it declined); otherwise :func:`load_api_yaml_exact` runs —
+  libyaml's composer with a core-schema resolver and :class:`_Builder`.
+- :func:`load_cf_yaml` reads **cf's own YAML** (the plan block of the api doc, written by PyYAML's
+  dumper) with ``yaml.safe_load``'s semantics (YAML 1.1), so what PyYAML wrote reads back the
+  same.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import math
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +63,10 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 
 #: PyYAML's libyaml-backed safe loader when it was built with libyaml, else the Python one.
 BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,6 +92,109 @@ class Loader(BASE_LOADER):  # type: ignore[misc, valid-type]
                 return str(tag)
         return _STR
 
+
+
+_CORE_NULL = re.compile(r"null|Null|NULL|~|")
+_CORE_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
+def core_tag(text: str) -> str:
+    """The YAML 1.2 core schema's tag of the plain scalar ``text`` (null, bool, int, float or
+    str; ``<<`` is the merge key). Source: YAML 1.2.2 spec, 10.3.2 "Tag Resolution"."""
+    if text == "<<":
+        return _MERGE
+    first = text[:1]
+    if first in "0123456789+-.":  # "" too: empty is null
+        if _CORE_INT.fullmatch(text):
+            return _INT
+        if _CORE_FLOAT.fullmatch(text):
+            return _FLOAT
+        return _NULL if text == "" else _STR
+    if first in "nN~":
+        return _NULL if _CORE_NULL.fullmatch(text) else _STR
+    if first in "tTfF":
+        return _BOOL if _CORE_BOOL.fullmatch(text) else _STR
+    return _STR
+
+
+def _core_scalar(pattern: re.Pattern[str],
+                 tag: str) -> Callable[[SafeConstructor, ScalarNode], str]:
+    """The text of a scalar that must match ``pattern`` (an explicit ``!!int`` etc.)."""
+    def text_of(constructor: SafeConstructor, node: ScalarNode) -> str:
+        if not pattern.fullmatch(node.value):
+            raise ConstructorError(None, None, f"{node.value!r} is not a YAML 1.2 core {tag}",
+                                   node.start_mark)
+        return str(node.value)
+    return text_of
+
+
+_null_text = _core_scalar(_CORE_NULL, "null")
+_bool_text = _core_scalar(_CORE_BOOL, "bool")
+_int_text = _core_scalar(_CORE_INT, "int")
+_float_text = _core_scalar(_CORE_FLOAT, "float")
+
+
+def _construct_null(constructor: SafeConstructor, node: ScalarNode) -> None:
+    _null_text(constructor, node)
+
+
+def _construct_bool(constructor: SafeConstructor, node: ScalarNode) -> bool:
+    return _bool_text(constructor, node) in ("true", "True", "TRUE")
+
+
+def _construct_int(constructor: SafeConstructor, node: ScalarNode) -> int:
+    text = _int_text(constructor, node)
+    if text[:2] == "0o":
+        return int(text[2:], 8)
+    if text[:2] == "0x":
+        return int(text[2:], 16)
+    return int(text)
+
+
+def _construct_float(constructor: SafeConstructor, node: ScalarNode) -> float:
+    text = _float_text(constructor, node)
+    bare = text.lstrip("+-")
+    if bare in (".inf", ".Inf", ".INF"):
+        return -math.inf if text[0] == "-" else math.inf
+    if bare in (".nan", ".NaN", ".NAN"):
+        return math.nan
+    return float(text)
+
+
+class CoreLoader(BASE_LOADER):  # type: ignore[misc, valid-type]
+    """:data:`BASE_LOADER` resolving plain scalars by the YAML 1.2 core schema (:func:`core_tag`),
+    quoted ones as str, and constructing ``!!null``/``!!bool``/``!!int``/``!!float`` by it too
+    (also inside ``!!omap``, ``!!set``, …, which PyYAML's constructors build)."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        return core_tag(value) if implicit[0] else _STR
+
+
+CoreLoader.yaml_constructors = {**CoreLoader.yaml_constructors, _NULL: _construct_null,
+                                _BOOL: _construct_bool, _INT: _construct_int,
+                                _FLOAT: _construct_float}
+
+
+class CoreDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """PyYAML's safe dumper writing plain only what :func:`core_tag` reads back as the same type
+    (the string ``"012"`` is quoted: YAML 1.2 reads plain ``012`` as an int, YAML 1.1 did not)."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        return core_tag(value) if implicit[0] else _STR
+
+
+def dump_api_yaml(data: Any) -> str:
+    """``data`` (JSON values) as YAML text that :func:`load_api_yaml` reads back to an equal
+    value, keys in order, non-ASCII written as is (tests and benchmarks make YAML twins of JSON
+    documents with it)."""
+    return str(yaml.dump(data, Dumper=CoreDumper, sort_keys=False, allow_unicode=True))
 
 
 class DocSyntaxError(ValueError):
@@ -101,19 +235,21 @@ def load_json(text: str, mapping_hook: MappingHook | None = None) -> Any:
         raise DocSyntaxError(1, 1, "nested too deeply") from None
 
 
-def safe_load(text: str, mapping_hook: MappingHook | None = None) -> Any:
-    """``yaml.safe_load(text)``, the same values made faster (libyaml, :class:`_Builder`, the
-    collector paused); ``mapping_hook`` as in the module doc.
+def _compose_and_build(loader_class: type[yaml.SafeLoader], text: str,
+                       mapping_hook: MappingHook | None, text_keys: bool) -> Any:
+    """The value of the one YAML document in ``text``, composed by ``loader_class`` and built by
+    :class:`_Builder` with the collector paused; ``None`` for an empty document.
 
     Raises:
         yaml.YAMLError: as ``yaml.safe_load`` does (a ``MarkedYAMLError`` carries the position).
         RecursionError: the document nests deeper than Python's recursion limit.
     """
     with gc_paused():
-        loader = Loader(text)
+        loader = loader_class(text)
         try:
             node = loader.get_single_node()
-            data = None if node is None else _Builder(loader, mapping_hook).build(node)
+            data = (None if node is None
+                    else _Builder(loader, mapping_hook, text_keys).build(node))
         finally:
             loader.dispose()
         # Free the node graph (a million objects for GitHub's description) before the collector
@@ -123,26 +259,288 @@ def safe_load(text: str, mapping_hook: MappingHook | None = None) -> Any:
     return data
 
 
-def load_yaml(text: str, mapping_hook: MappingHook | None = None) -> Any:
-    """The value of the YAML ``text`` (one document), as ``yaml.safe_load`` makes it: ``None``
-    for an empty document.
+def load_cf_yaml(text: str) -> Any:
+    """cf's own YAML (e.g. the api doc's plan block, written by PyYAML's dumper):
+    ``yaml.safe_load(text)``, the same values (YAML 1.1 safe schema) made faster (libyaml,
+    :class:`_Builder`, the collector paused).
 
     Raises:
-        DocSyntaxError: the text is not YAML, holds several documents, or uses a tag the safe
-            loader does not know (position of the problem).
+        yaml.YAMLError: as ``yaml.safe_load`` does (a ``MarkedYAMLError`` carries the position).
+        RecursionError: the document nests deeper than Python's recursion limit.
     """
-    try:
-        return safe_load(text, mapping_hook)
-    except yaml.MarkedYAMLError as exc:
+    return _compose_and_build(Loader, text, None, text_keys=False)
+
+
+def _syntax_error(exc: yaml.YAMLError) -> DocSyntaxError:
+    """The :class:`DocSyntaxError` of a PyYAML error (its position when it has one)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if mark is None:
-            raise DocSyntaxError(1, 1, problem) from None
-        raise DocSyntaxError(mark.line + 1, mark.column + 1, problem) from None
+            return DocSyntaxError(1, 1, problem)
+        return DocSyntaxError(mark.line + 1, mark.column + 1, problem)
+    return DocSyntaxError(1, 1, " ".join(str(exc).split()))
+
+
+def load_api_yaml_exact(text: str, mapping_hook: MappingHook | None = None) -> Any:
+    """An API document's value by the module doc's semantics (YAML 1.2 core schema, text keys),
+    through libyaml's composer and :class:`_Builder`: ``None`` for an empty document.
+
+    Raises:
+        DocSyntaxError: the text is not YAML, holds several documents, has a key that is not a
+            scalar, or uses a tag the reader does not know (position of the problem).
+    """
+    try:
+        return _compose_and_build(CoreLoader, text, mapping_hook, text_keys=True)
     except yaml.YAMLError as exc:
-        raise DocSyntaxError(1, 1, " ".join(str(exc).split())) from None
+        raise _syntax_error(exc) from None
     except RecursionError:
         raise DocSyntaxError(1, 1, "nested too deeply") from None
+
+
+class FastPathDeclined(Exception):
+    """:func:`load_api_yaml_fast` cannot show its result equals the exact path's; ``str()`` is
+    why (one of :data:`DECLINE_REASONS`' values)."""
+
+
+#: Why the fast path declines, by short name (tests and the benchmark count them).
+DECLINE_REASONS = {
+    "marks": "the text may hold a complex key, a merge key, or a tag and an alias",
+    "ryml": "rapidyaml did not parse it (a syntax error, or YAML it does not take)",
+    "root": "the text is empty or holds several documents",
+    "bangs": "the JSON holds fewer '!' than the text (a tag, or a '!' in a comment)",
+    "spelling": "the JSON holds a string rapidyaml may have quoted or rewritten",
+    "json": "rapidyaml's JSON is not valid JSON",
+}
+
+#: A complex key's ``?`` (then a space; :func:`_marked` checks what comes before): rapidyaml
+#: refuses container keys. Literal first, so the search runs at C speed.
+_QUESTION = re.compile(r"\?(?:[ \t\n]|\Z)")
+#: A merge key: rapidyaml lets the later mapping win in ``<<: [*a, *b]`` (YAML's merge key type
+#: lets the earlier one win, as PyYAML does).
+_MERGE_KEY = re.compile(r"<<[ \t]*:")
+#: What may be an anchor's name (``&name``).
+_ANCHOR = re.compile(r"&([^\s\[\]{},]+)")
+#: What may be an alias (``*name``).
+_ALIAS = re.compile(r"\*([^\s\[\]{},]+)")
+#: A double-quoted escape that makes a ``!`` (it would offset a dropped tag in the count).
+_BANG_ESCAPE = re.compile(r"\\(?:x21|u0021|U00000021)")
+
+
+def _after_node_start(text: str, index: int, before: str) -> bool:
+    """Whether ``text[index]`` follows, past spaces and tabs, the start of the text or one of
+    ``before``."""
+    index -= 1
+    while index >= 0 and text[index] in " \t":
+        index -= 1
+    return index < 0 or text[index] in before
+
+
+def _aliased(text: str) -> bool:
+    """Whether ``text`` may use an alias: an ``&name`` and a ``*name…`` both occur."""
+    anchors = {m.group(1) for m in _ANCHOR.finditer(text)}
+    aliases = {m.group(1) for m in _ALIAS.finditer(text)} if anchors else set()
+    return any(alias.startswith(anchor) for alias in aliases for anchor in anchors)
+
+
+def _marked(text: str) -> bool:
+    """Whether ``text`` may hold what the ``!`` count cannot vouch for: a complex key, a merge
+    key, or a tag where an alias may repeat a ``!`` (an anchor ``&name`` whose ``*name`` occurs;
+    then any ``!`` at a node's start counts, ``'> [!NOTE]'`` in a quoted scalar too).
+    Conservative on purpose: a false match only costs the exact path's time."""
+    if any(_after_node_start(text, m.start(), "\n[{,")
+           for m in _QUESTION.finditer(text)) or _MERGE_KEY.search(text):
+        return True
+    if not _aliased(text):
+        return False
+    index = text.find("!")
+    while index >= 0:
+        if _after_node_start(text, index, "\n:,[{?-") or _ANCHOR.search(
+                text, text.rfind("\n", 0, index) + 1, index):
+            return True
+        index = text.find("!", index + 1)
+    return False
+
+#: A JSON string rapidyaml's emitter may have made of a plain scalar the core schema reads as
+#: null, bool, int or float: it quotes ``~``, ``Null``, ``True``, ``0x1F``, ``0o17``, ``012``,
+#: ``0e0``, … as they are written (group 1), and rewrites ``inf``, ``infinity``, ``nan``, ``.Inf``
+#: … to ``.inf``/``.nan`` (group 2). Found by emitting every core spelling of up to six
+#: characters with ryml 0.15.2 (the tests do it again).
+_SPELLINGS = re.compile(
+    r'"(?:(~|Null|NULL|True|TRUE|False|FALSE|0x[0-9a-fA-F]*|0o[0-7]*|[-+]?0[0-9]+'
+    r'|[-+]?0[0-9]*(?:\.[0-9]*)?[eE][-+]?[0-9]+)|([-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)))"')
+
+
+#: The end of what rapidyaml may rewrite to ``.inf``/``.nan`` (``inf``, ``infinity``, ``nan``,
+#: ``.Inf`` … in any case; searched in the lower-cased text, literal first for C speed).
+_REWRITE_ENDS = (re.compile(r"inf(?:inity)?(?=[ \t\r\n,\]}:#'\"]|\Z)"),
+                 re.compile(r"nan(?=[ \t\r\n,\]}:#'\"]|\Z)"))
+#: A ``\x``/``\u``/``\U`` escape that makes an ASCII character.
+_ASCII_ESCAPE = re.compile(r"\\(?:x[0-7]|u00[0-7]|U000000[0-7])")
+_BEFORE = " \t\r\n[{,:-?'\""
+_AFTER = " \t\r\n,]}:#'\""
+
+
+def _bordered(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` may be a whole scalar (plain or quoted): what is around it may
+    border one."""
+    return ((start == 0 or text[start - 1] in _BEFORE)
+            and (end == len(text) or text[end] in _AFTER))
+
+
+def _spelling_repairs(text: str, out: str) -> dict[str, str] | None:
+    """The keys to rename in rapidyaml's JSON ``out`` of ``text`` (``{".inf": "infinity"}``), or
+    ``None`` when ``out`` may hold a string that was a plain scalar read otherwise by the core
+    schema (see :data:`_SPELLINGS`).
+
+    A spelling quoted as is (group 1) is a str in the text when no occurrence of it there may be
+    a whole plain scalar: a plain scalar is never bordered by a quote, a backtick or a letter, and
+    one spelled so is in the text as is (no space, so no line folding made it). A rewrite (group
+    2) is repaired only in keys (a key is its text), when every token of the text rapidyaml could
+    have rewritten is one spelling and their count is the number of rewritten keys."""
+    seen: set[str] = set()
+    rewritten: set[str] = set()
+    for match in _SPELLINGS.finditer(out):
+        spelled = match.group(1)
+        if spelled is None:
+            rewritten.add(match.group(2))
+            continue
+        if spelled in seen:
+            continue
+        seen.add(spelled)
+        index = text.find(spelled)
+        if index < 0:
+            return None  # made by escapes: take the exact path
+        while index >= 0:
+            end = index + len(spelled)
+            if _bordered(text, index, end) and not (
+                    text[index - 1:index] in ("'", '"') and text[end:end + 1] == text[index - 1]):
+                return None
+            index = text.find(spelled, end)
+    if not rewritten:
+        return {}
+    if len(rewritten) > 1 or _ASCII_ESCAPE.search(text) or _aliased(text):
+        return None
+    (target,) = rewritten
+    keys = out.count(f'"{target}":')
+    if keys != out.count(f'"{target}"'):
+        return None  # a rewritten value
+    tokens = _rewrite_sources(text)
+    if tokens is None or len(set(tokens)) != 1 or len(tokens) != keys:
+        return None
+    return {target: tokens[0]}
+
+
+def _rewrite_sources(text: str) -> list[str] | None:
+    r"""Every token of ``text`` that may be a whole scalar rapidyaml rewrites: ``[-+]?\.?`` then
+    ``inf``, ``infinity`` or ``nan`` in any case; ``None`` when lower-casing moves positions
+    (``"İ".lower()`` is two characters)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return None
+    tokens = []
+    for pattern in _REWRITE_ENDS:
+        for match in pattern.finditer(lowered):
+            start = match.start()
+            if start and text[start - 1] == ".":
+                start -= 1
+            if start and text[start - 1] in "+-":
+                start -= 1
+            if _bordered(text, start, match.end()):
+                tokens.append(text[start:match.end()])
+    return tokens
+
+
+def _renaming(renames: dict[str, str], hook: MappingHook | None) -> MappingHook:
+    """A mapping hook renaming the keys ``renames`` names (order kept), then calling ``hook``."""
+    def rename(mapping: dict[Any, Any]) -> Any:
+        for old in renames:
+            if old in mapping:
+                mapping = {renames.get(key, key): value for key, value in mapping.items()}
+                break
+        return mapping if hook is None else hook(mapping)
+    return rename
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 sent to ``/dev/null`` for the block: rapidyaml's C++ prints
+    ``ERROR: [parse] …`` lines there before it raises (the exact path then reports the error).
+    Process-wide: another thread's stderr is lost for the block too."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> Any:
+    """:func:`load_api_yaml_exact`'s value through rapidyaml, or a refusal.
+
+    Aliases are expanded (each use is its own copy; the exact path shares one value), so
+    ``mapping_hook`` sees an aliased mapping once per use.
+
+    Raises:
+        FastPathDeclined: the result could differ from the exact path's, or the text does not
+            parse (the message says which: a :data:`DECLINE_REASONS` value).
+    """
+    if _marked(text):
+        raise FastPathDeclined(DECLINE_REASONS["marks"])
+    import ryml  # rapidyaml: 0.03 s to import, only YAML documents need it
+
+    with _stderr_silenced():
+        try:
+            tree = ryml.parse_in_arena(text.encode("utf-8"))
+            tree.resolve()
+            root = tree.root_id()
+            if tree.is_stream(root):
+                if tree.num_children(root) != 1:
+                    raise FastPathDeclined(DECLINE_REASONS["root"])
+                root = tree.first_child(root)
+            out = ryml.emit_json_malloc(tree, root)
+        except FastPathDeclined:
+            raise
+        except Exception:  # ryml.ExceptionParse, with an empty message
+            raise FastPathDeclined(DECLINE_REASONS["ryml"]) from None
+    if out is None:
+        raise FastPathDeclined(DECLINE_REASONS["root"])
+    # rapidyaml drops tags. Without anchors every scalar is emitted once, with its text's '!'
+    # (JSON escapes none), so the same count proves there was no tag (nor a '!' in a comment or
+    # a directive), unless an escape made a '!'.
+    if out.count("!") != text.count("!") or _BANG_ESCAPE.search(text):
+        raise FastPathDeclined(DECLINE_REASONS["bangs"])
+    renames = _spelling_repairs(text, out)
+    if renames is None:
+        raise FastPathDeclined(DECLINE_REASONS["spelling"])
+    hook = _renaming(renames, mapping_hook) if renames else mapping_hook
+    try:
+        with gc_paused():
+            return json.loads(out, object_hook=hook, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise FastPathDeclined(DECLINE_REASONS["json"]) from None
+
+
+def load_api_yaml(text: str, mapping_hook: MappingHook | None = None) -> Any:
+    """The value of the YAML API document ``text`` (one document) by the module doc's semantics:
+    rapidyaml's result when it provably equals the exact path's, else the exact path's; ``None``
+    for an empty document.
+
+    Raises:
+        DocSyntaxError: as :func:`load_api_yaml_exact` (position from libyaml).
+    """
+    try:
+        return load_api_yaml_fast(text, mapping_hook)
+    except FastPathDeclined:
+        return load_api_yaml_exact(text, mapping_hook)
 
 
 def import_jsonref() -> ModuleType:
@@ -194,12 +592,19 @@ class LazyRefs:
 
 
 class _Builder:
-    """Python values from a composed YAML node graph; aliases share one value (like PyYAML)."""
+    """Python values from a composed YAML node graph; aliases share one value (like PyYAML).
 
-    def __init__(self, constructor: SafeConstructor, mapping_hook: MappingHook | None) -> None:
+    Scalars are built by ``constructor``'s class's constructors; with ``text_keys`` every mapping
+    key is its scalar's text (a key that is not a scalar raises ``ConstructorError``), else the
+    key's value as PyYAML makes it.
+    """
+
+    def __init__(self, constructor: SafeConstructor, mapping_hook: MappingHook | None,
+                 text_keys: bool = False) -> None:
         self.constructor = constructor
         self.hook = mapping_hook
-        self.scalars = {tag: ctor for tag, ctor in SafeConstructor.yaml_constructors.items()
+        self.text_keys = text_keys
+        self.scalars = {tag: ctor for tag, ctor in type(constructor).yaml_constructors.items()
                         if tag is not None and tag not in (_MAP, _SEQ)}
         self.memo: dict[int, Any] = {}
 
@@ -242,7 +647,14 @@ class _Builder:
                 pairs, index, merged = node.value, 0, True
                 data.clear()
                 continue
-            key = build(key_node)
+            if not self.text_keys:
+                key = build(key_node)
+            elif key_node.__class__ is ScalarNode:
+                key = key_node.value
+            else:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       "found a key that is not a scalar (API documents take "
+                                       "string keys, as JSON does)", key_node.start_mark)
             value = build(value_node)
             try:
                 data[key] = value
