@@ -371,25 +371,34 @@ _SPELLINGS = re.compile(
     r'|[-+]?0[0-9]*(?:\.[0-9]*)?[eE][-+]?[0-9]+)|([-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)))"')
 
 
-#: The end of what rapidyaml may rewrite to ``.inf``/``.nan`` (``inf``, ``infinity``, ``nan``,
-#: ``.Inf`` … in any case; searched in the lower-cased text, literal first for C speed).
-_REWRITE_ENDS = (re.compile(r"inf(?:inity)?(?=[ \t\r\n,\]}:#'\"]|\Z)"),
-                 re.compile(r"nan(?=[ \t\r\n,\]}:#'\"]|\Z)"))
 #: A ``\x``/``\u``/``\U`` escape that makes an ASCII character.
 _ASCII_ESCAPE = re.compile(r"\\(?:x[0-7]|u00[0-7]|U000000[0-7])")
 _BEFORE = " \t\r\n[{,:-?'\""
 _AFTER = " \t\r\n,]}:#'\""
+_BEFORE_BYTES, _AFTER_BYTES = _BEFORE.encode(), _AFTER.encode()
+#: What may follow a whole scalar (a lookahead: literal-first patterns search at C speed).
+_AFTER_PATTERN = r"(?=[ \t\r\n,\]}:#'\"]|\Z)"
+#: The end of what rapidyaml may rewrite to ``.inf``/``.nan`` (``inf``, ``infinity``, ``nan``,
+#: ``.Inf`` … in any case; searched in the lower-cased text, literal first for C speed).
+_REWRITE_ENDS = (
+    re.compile((r"inf(?:inity)?" + _AFTER_PATTERN).encode()),
+    re.compile(("nan" + _AFTER_PATTERN).encode()),
+)
 
 
-def _bordered(text: str, start: int, end: int) -> bool:
+def _bordered(text: str | bytes, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` may be a whole scalar (plain or quoted): what is around it may
-    border one."""
+    border one (``text`` a str, or UTF-8 bytes)."""
+    if isinstance(text, bytes):
+        return ((start == 0 or text[start - 1] in _BEFORE_BYTES)
+                and (end == len(text) or text[end] in _AFTER_BYTES))
     return ((start == 0 or text[start - 1] in _BEFORE)
             and (end == len(text) or text[end] in _AFTER))
 
 
-def _spelling_repairs(text: str, out: str) -> dict[str, str] | None:
-    """The keys to rename in rapidyaml's JSON ``out`` of ``text`` (``{".inf": "infinity"}``), or
+def _spelling_repairs(text: str, data: bytes, out: str) -> dict[str, str] | None:
+    """The keys to rename in rapidyaml's JSON ``out`` of ``text`` (``data`` its UTF-8 bytes):
+    ``{".inf": "infinity"}``, or
     ``None`` when ``out`` may hold a string that was a plain scalar read otherwise by the core
     schema (see :data:`_SPELLINGS`).
 
@@ -408,15 +417,14 @@ def _spelling_repairs(text: str, out: str) -> dict[str, str] | None:
         if spelled in seen:
             continue
         seen.add(spelled)
-        index = text.find(spelled)
-        if index < 0:
+        if spelled not in text:
             return None  # made by escapes: take the exact path
-        while index >= 0:
-            end = index + len(spelled)
+        # literal first (C speed), the border after in the pattern, the one before checked here
+        for found in re.finditer(re.escape(spelled) + _AFTER_PATTERN, text):
+            index, end = found.span()
             if _bordered(text, index, end) and not (
                     text[index - 1:index] in ("'", '"') and text[end:end + 1] == text[index - 1]):
                 return None
-            index = text.find(spelled, end)
     if not rewritten:
         return {}
     if len(rewritten) > 1 or _ASCII_ESCAPE.search(text) or _aliased(text):
@@ -425,29 +433,28 @@ def _spelling_repairs(text: str, out: str) -> dict[str, str] | None:
     keys = out.count(f'"{target}":')
     if keys != out.count(f'"{target}"'):
         return None  # a rewritten value
-    tokens = _rewrite_sources(text)
-    if tokens is None or len(set(tokens)) != 1 or len(tokens) != keys:
+    tokens = _rewrite_sources(data)
+    if len(set(tokens)) != 1 or len(tokens) != keys:
         return None
     return {target: tokens[0]}
 
 
-def _rewrite_sources(text: str) -> list[str] | None:
-    r"""Every token of ``text`` that may be a whole scalar rapidyaml rewrites: ``[-+]?\.?`` then
-    ``inf``, ``infinity`` or ``nan`` in any case; ``None`` when lower-casing moves positions
-    (``"İ".lower()`` is two characters)."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        return None
+def _rewrite_sources(data: bytes) -> list[str]:
+    r"""Every token of the UTF-8 text ``data`` that may be a whole scalar rapidyaml rewrites:
+    ``[-+]?\.?`` then ``inf``, ``infinity`` or ``nan`` in any case. In bytes: ``bytes.lower``
+    changes ASCII only (positions stay; ``str.lower`` may not keep them) and no byte of a
+    multi-byte character is ASCII, so the borders read the same."""
+    lowered = data.lower()
     tokens = []
     for pattern in _REWRITE_ENDS:
         for match in pattern.finditer(lowered):
             start = match.start()
-            if start and text[start - 1] == ".":
+            if start and data[start - 1] == 0x2E:  # "."
                 start -= 1
-            if start and text[start - 1] in "+-":
+            if start and data[start - 1] in b"+-":
                 start -= 1
-            if _bordered(text, start, match.end()):
-                tokens.append(text[start:match.end()])
+            if _bordered(data, start, match.end()):
+                tokens.append(data[start:match.end()].decode("ascii"))
     return tokens
 
 
@@ -499,7 +506,8 @@ def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> An
 
     with _stderr_silenced():
         try:
-            tree = ryml.parse_in_arena(text.encode("utf-8"))
+            data = text.encode("utf-8")
+            tree = ryml.parse_in_arena(data)
             tree.resolve()
             root = tree.root_id()
             if tree.is_stream(root):
@@ -518,7 +526,7 @@ def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> An
     # a directive), unless an escape made a '!'.
     if out.count("!") != text.count("!") or _BANG_ESCAPE.search(text):
         raise FastPathDeclined(DECLINE_REASONS["bangs"])
-    renames = _spelling_repairs(text, out)
+    renames = _spelling_repairs(text, data, out)
     if renames is None:
         raise FastPathDeclined(DECLINE_REASONS["spelling"])
     hook = _renaming(renames, mapping_hook) if renames else mapping_hook
