@@ -305,6 +305,8 @@ class FastPathDeclined(Exception):
 
 #: Why the fast path declines, by short name (tests and the benchmark count them).
 DECLINE_REASONS = {
+    "chars": "the text holds a character libyaml reads otherwise (U+0085, U+2028, U+2029 are "
+             "YAML 1.1 line breaks; it refuses control characters)",
     "marks": "the text may hold a complex key, a merge key, or a tag and an alias",
     "ryml": "rapidyaml did not parse it (a syntax error, or YAML it does not take)",
     "root": "the text is empty or holds several documents",
@@ -313,6 +315,11 @@ DECLINE_REASONS = {
     "json": "rapidyaml's JSON is not valid JSON",
 }
 
+#: A character libyaml (a YAML 1.1 reader) takes otherwise than rapidyaml: the 1.1 line breaks
+#: U+0085, U+2028, U+2029, and what it refuses as not printable (C0 but tab, LF, CR; DEL; C1;
+#: surrogates; U+FEFF past the start; U+FFFE, U+FFFF).
+_OTHER_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+                          "\ud800-\udfff\ufeff\ufffe\uffff]")
 #: A complex key's ``?`` (then a space; :func:`_marked` checks what comes before): rapidyaml
 #: refuses container keys. Literal first, so the search runs at C speed.
 _QUESTION = re.compile(r"\?(?:[ \t\n]|\Z)")
@@ -501,6 +508,8 @@ def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> An
         FastPathDeclined: the result could differ from the exact path's, or the text does not
             parse (the message says which: a :data:`DECLINE_REASONS` value).
     """
+    if _OTHER_CHARS.search(text, 1 if text[:1] == "\ufeff" else 0):
+        raise FastPathDeclined(DECLINE_REASONS["chars"])
     if _marked(text):
         raise FastPathDeclined(DECLINE_REASONS["marks"])
     import ryml  # rapidyaml: 0.03 s to import, only YAML documents need it
