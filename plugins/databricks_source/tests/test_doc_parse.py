@@ -67,6 +67,7 @@ CASES: list[tuple[str, Any, bool]] = [
     ("---\na: 1\n", {"a": 1}, True),
     ("%YAML 1.2\n---\na: 1\n...\n", {"a": 1}, True),
     ("\ufeffa: 1\n", {"a": 1}, True),
+    ("a: " + "x" * 3000 + "\n", {"a": "x" * 3000}, True),  # long lines, no long key
     ("a: 1\r\nb: |\r\n  x\r\n  y\r\nc: >\r\n  p\r\n  q\r\nd: 'm\r\n  n'\r\n",
      {"a": 1, "b": "x\ny\n", "c": "p q\n", "d": "m n"}, True),
     # libyaml reads U+0085 as a (YAML 1.1) line break, rapidyaml as a character: exact path
@@ -115,7 +116,7 @@ def test_both_paths_give_the_core_schema_value(text: str, expected: Any, fast: b
 
 @pytest.mark.parametrize("text", ["a: [1, {b: 2}\n", "a: b\n- c\n", "- a\n---\n- b\n",
                                   "a: !custom x\n", "? [a]\n: b\n", "a: b\u2028c\n",
-                                  "a: '\x7f'\n"])
+                                  "a: '\x7f'\n", "k" * 1100 + ": v\n", "- {" + "k" * 1100 + ": 1}\n"])
 def test_what_is_not_one_api_document_is_a_syntax_error_with_its_position(
         text: str, capfd: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(doc_parse.DocSyntaxError) as exact:
