@@ -404,7 +404,8 @@ _SPELLINGS = re.compile(
 _ASCII_ESCAPE = re.compile(r"\\(?:x[0-7]|u00[0-7]|U000000[0-7])")
 _BEFORE = " \t\r\n[{,:-?'\""
 _AFTER = " \t\r\n,]}:#'\""
-_BEFORE_BYTES, _AFTER_BYTES = _BEFORE.encode(), _AFTER.encode()
+_SPACED = "\r\n,]}:#"
+_BEFORE_BYTES, _AFTER_BYTES, _SPACED_BYTES = _BEFORE.encode(), _AFTER.encode(), _SPACED.encode()
 #: What may follow a whole scalar (a lookahead: literal-first patterns search at C speed).
 _AFTER_PATTERN = r"(?=[ \t\r\n,\]}:#'\"]|\Z)"
 #: The end of what rapidyaml may rewrite to ``.inf``/``.nan`` (``inf``, ``infinity``, ``nan``,
@@ -416,13 +417,22 @@ _REWRITE_ENDS = (
 
 
 def _bordered(text: str | bytes, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` may be a whole scalar (plain or quoted): what is around it may
-    border one (``text`` a str, or UTF-8 bytes)."""
+    """Whether ``text[start:end]`` may be a whole scalar (plain or quoted): what is before it may
+    border one, and after it comes a border, or spaces then the line's end, a comment, a key's
+    ``:`` or a flow indicator (``Null support`` is one plain scalar, not ``Null``). ``text`` is
+    a str or UTF-8 bytes."""
     if isinstance(text, bytes):
-        return ((start == 0 or text[start - 1] in _BEFORE_BYTES)
-                and (end == len(text) or text[end] in _AFTER_BYTES))
-    return ((start == 0 or text[start - 1] in _BEFORE)
-            and (end == len(text) or text[end] in _AFTER))
+        before, after, spaced, blanks = _BEFORE_BYTES, _AFTER_BYTES, _SPACED_BYTES, b" \t"
+    else:
+        before, after, spaced, blanks = _BEFORE, _AFTER, _SPACED, " \t"
+    if start and text[start - 1] not in before:
+        return False
+    index = end
+    while index < len(text) and text[index] in blanks:
+        index += 1
+    if index == len(text):
+        return True
+    return text[index] in (spaced if index > end else after)
 
 
 def _spelling_repairs(text: str, data: bytes, out: str) -> dict[str, str] | None:
