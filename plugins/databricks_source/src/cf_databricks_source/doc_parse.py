@@ -31,9 +31,12 @@ Two YAML readers, one per job:
   JSON emitter is not the core schema (it quotes ``~``, ``True``, ``0x1F``, ``012``, ``0e0``; it
   rewrites ``inf``/``infinity``/``nan`` to ``.inf``/``.nan``; it drops tags; it lets the later
   mapping win in ``<<: [*a, *b]``; it emits ``+1``, ``01.5`` and raw control characters as
-  invalid JSON), so its result is used only when it provably equals the exact path's
-  (:func:`load_api_yaml_fast` names why it declined); otherwise :func:`load_api_yaml_exact` runs —
-  libyaml's composer with a core-schema resolver and :class:`_Builder`.
+  invalid JSON; it reads YAML 1.1's line breaks U+0085, U+2028, U+2029 as characters and takes
+  implicit keys of 1024 characters and more, which libyaml refuses), so its result is used only
+  when it provably equals the exact path's (:func:`load_api_yaml_fast` names why it declined);
+  otherwise :func:`load_api_yaml_exact` runs — libyaml's composer with a core-schema resolver
+  and :class:`_Builder`. A fast result is repaired in one case: keys ``infinity`` etc. that
+  rapidyaml wrote as ``.inf`` (GitHub's emoji list has one), when the text proves which.
 - :func:`load_cf_yaml` reads **cf's own YAML** (the plan block of the api doc, written by PyYAML's
   dumper) with ``yaml.safe_load``'s semantics (YAML 1.1), so what PyYAML wrote reads back the
   same.
@@ -558,18 +561,20 @@ def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> An
                     raise FastPathDeclined(DECLINE_REASONS["root"])
                 root = tree.first_child(root)
             out = ryml.emit_json_malloc(tree, root)
+            del tree  # its arena and nodes (about 30 MB for GitHub's description) before loads
         except FastPathDeclined:
             raise
         except Exception:  # ryml.ExceptionParse, with an empty message
             raise FastPathDeclined(DECLINE_REASONS["ryml"]) from None
     if out is None:
         raise FastPathDeclined(DECLINE_REASONS["root"])
-    # rapidyaml drops tags. Without anchors every scalar is emitted once, with its text's '!'
-    # (JSON escapes none), so the same count proves there was no tag (nor a '!' in a comment or
-    # a directive), unless an escape made a '!'.
+    # rapidyaml drops tags. Without aliases (_marked looked for tags where there are) every
+    # scalar is emitted once, with its text's '!' (JSON escapes none), so the same count proves
+    # there was no tag (nor a '!' in a comment or a directive), unless an escape made a '!'.
     if out.count("!") != text.count("!") or _BANG_ESCAPE.search(text):
         raise FastPathDeclined(DECLINE_REASONS["bangs"])
     renames = _spelling_repairs(text, data, out)
+    del data
     if renames is None:
         raise FastPathDeclined(DECLINE_REASONS["spelling"])
     hook = _renaming(renames, mapping_hook) if renames else mapping_hook
