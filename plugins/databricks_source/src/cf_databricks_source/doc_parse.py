@@ -27,7 +27,8 @@ Two YAML readers, one per job:
   ``!!float``, ``!!bool``, ``!!null`` by the same schema, PyYAML's other safe tags (``!!binary``,
   ``!!timestamp``, ``!!set``, …) as PyYAML makes them, an unknown tag is an error.
   The fast path is rapidyaml (``ryml``: parse, resolve aliases, emit JSON, ``json.loads`` with the
-  same ``mapping_hook`` as JSON): GitHub's description as YAML in about 0.4 s against 2.5 s. Its
+  same ``mapping_hook`` as JSON): GitHub's description as YAML in about 0.5 s against the exact
+  path's 2-2.8 s (a fresh process on the 2-core machine; ``json.loads`` of the JSON: 0.2 s). Its
   JSON emitter is not the core schema (it quotes ``~``, ``True``, ``0x1F``, ``012``, ``0e0``; it
   rewrites ``inf``/``infinity``/``nan`` to ``.inf``/``.nan``; it drops tags; it lets the later
   mapping win in ``<<: [*a, *b]``; it emits ``+1``, ``01.5`` and raw control characters as
