@@ -4,12 +4,14 @@ corpus of growing documents with the time and peak memory of each.
 Baseline, measured in the same run on the same file: a plain parse, ``json.loads`` for JSON and
 ``yaml.load(…, Loader=yaml.CSafeLoader)`` for YAML (the least any reader must do). Every
 measurement runs in a fresh process (one parse per process, as ``cf`` does), the variants
-alternating, ``--repeat`` rounds; each prints the median and spread (min–max) of the wall time
-and CPU time measured inside the process around the work (CPU time is steadier on a shared
-machine), the process's peak resident memory, and the ratios.
+alternating, one discarded warm-up round (it writes the byte-code caches, see
+:func:`processes.child_env`) then ``--repeat`` rounds; each prints the median and spread
+(min–max) of the wall time and CPU time measured inside the process around the work (CPU time
+is steadier on a shared machine), the process's peak resident memory, and the ratios.
 
 - **JSON vs YAML**: GitHub's REST API description (``github/api.github.com.json`` of the real
-  inputs) and the same document converted to YAML in a temporary folder at benchmark time.
+  inputs) and the same document converted to YAML (``doc_parse.dump_api_yaml``: what YAML 1.2
+  reads back as the JSON's values) in a temporary folder at benchmark time.
 - **Growing corpus**: the shipped petstore, the largest ``oas-examples`` documents, and GitHub's
   description cut to 1/8, 1/4, 1/2 of its paths (all components kept) and whole.
 
@@ -26,10 +28,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-import yaml
+from cf_databricks_source.doc_parse import dump_api_yaml
 from connector_factory.testing.inputs import InputsMissing, real_inputs
+from processes import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,14 +59,15 @@ print(json.dumps({"s": seconds, "cpu": cpu, "peak_mib": peak}))
 '''
 
 
-def measure(work: str, path: Path) -> dict[str, float]:
-    """One fresh process doing ``work`` on ``path``: ``{"s": …, "peak_mib": …}``.
+def measure(work: str, path: Path, pycache: Path) -> dict[str, float]:
+    """One fresh process doing ``work`` on ``path``, byte-code caches in ``pycache``:
+    ``{"s": …, "cpu": …, "peak_mib": …}``.
 
     Raises:
         SystemExit: the process failed (its error is printed).
     """
     done = subprocess.run([sys.executable, "-c", CHILD, work, str(path)], capture_output=True,
-                          text=True, check=False, timeout=900)
+                          text=True, check=False, timeout=900, env=child_env(pycache))
     if done.returncode != 0:
         raise SystemExit(f"{work} on {path.name} failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -76,13 +79,16 @@ def baseline_of(path: Path) -> str:
     return "json.loads" if path.suffix == ".json" else "yaml.CSafeLoader"
 
 
-def rounds(cases: list[tuple[str, Path]], repeat: int) -> dict[tuple[str, Path],
-                                                               list[dict[str, float]]]:
-    """Every ``(work, path)`` case measured ``repeat`` times, the cases alternating."""
+def rounds(cases: list[tuple[str, Path]], repeat: int,
+           pycache: Path) -> dict[tuple[str, Path], list[dict[str, float]]]:
+    """Every ``(work, path)`` case measured ``repeat`` times after one discarded warm-up round,
+    the cases alternating."""
     samples: dict[tuple[str, Path], list[dict[str, float]]] = {case: [] for case in cases}
-    for _ in range(repeat):
+    for round_ in range(repeat + 1):
         for case in cases:
-            samples[case].append(measure(*case))
+            sample = measure(*case, pycache)
+            if round_:
+                samples[case].append(sample)
     return samples
 
 
@@ -100,12 +106,11 @@ def spread(samples: list[dict[str, float]]) -> str:
 def json_vs_yaml(spec: Path, tmp: Path, repeat: int) -> None:
     """Research on ``spec`` (JSON) and on the same document as YAML, with their baselines."""
     as_yaml = tmp / "api.github.com.yaml"
-    dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    as_yaml.write_text(yaml.dump(json.loads(spec.read_text(encoding="utf-8")), Dumper=dumper,
-                                 sort_keys=False, allow_unicode=True), encoding="utf-8")
+    as_yaml.write_text(dump_api_yaml(json.loads(spec.read_text(encoding="utf-8"))),
+                       encoding="utf-8")
     cases = [("json.loads", spec), ("research", spec),
              ("yaml.CSafeLoader", as_yaml), ("research", as_yaml)]
-    samples = rounds(cases, repeat)
+    samples = rounds(cases, repeat, tmp / "pycache")
     print(f"\nGitHub's description as JSON ({spec.stat().st_size / 2**20:.1f} MiB) and as YAML "
           f"({as_yaml.stat().st_size / 2**20:.1f} MiB), {repeat} alternating rounds")
     print(f"{'work':<24}{'wall s':>8}{'min–max s':>12}{'× base':>8}{'CPU s':>8}{'× base':>8}"
@@ -140,7 +145,7 @@ def corpus(inputs: Path, spec: Path, tmp: Path, repeat: int) -> None:
     documents = [ROOT / "examples" / "petstore" / "openapi.yaml", *examples[-2:],
                  *(cut(spec, f, tmp) for f in (0.125, 0.25, 0.5)), spec]
     cases = [(work, doc) for doc in documents for work in (baseline_of(doc), "research")]
-    samples = rounds(cases, repeat)
+    samples = rounds(cases, repeat, tmp / "pycache")
     print(f"\nGrowing documents, {repeat} alternating rounds (each in a fresh process)")
     print(f"{'document':<28}{'MiB':>6}{'parse s':>9}{'research s':>12}{'min–max s':>12}"
           f"{'× parse':>9}{'parse MiB':>11}{'research MiB':>14}{'× parse':>9}")

@@ -251,7 +251,7 @@ def _parse(text: str, where: str) -> ConnectorPlan:
         raise InputError(f"{where} has no YAML block under '{PLAN_HEADING}'",
                          "restore the block or re-run `cf research`")
     try:
-        data = doc_parse.safe_load(match.group(1))  # C loader: 10× faster
+        data = doc_parse.load_cf_yaml(match.group(1))  # PyYAML wrote it: its semantics, C loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1} of the block)" if mark is not None else ""

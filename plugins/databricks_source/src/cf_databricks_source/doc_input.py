@@ -203,12 +203,12 @@ def parse_text(text: str, base_uri: str, where: str) -> Any:
             return refs.bind(doc_parse.load_json(text, refs))
         except doc_parse.DocSyntaxError as json_error:
             try:
-                return refs.bind(doc_parse.load_yaml(text, refs))
+                return refs.bind(doc_parse.load_api_yaml(text, refs))
             except doc_parse.DocSyntaxError:
                 raise InputError(f"{where} is not valid JSON: {json_error}",
                                  "fix the syntax at that position") from None
     try:
-        return refs.bind(doc_parse.load_yaml(text, refs))
+        return refs.bind(doc_parse.load_api_yaml(text, refs))
     except doc_parse.DocSyntaxError as exc:
         raise InputError(f"{where} is not valid YAML: {exc}",
                          "fix the syntax at that position") from None

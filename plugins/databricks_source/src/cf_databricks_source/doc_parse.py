@@ -1,4 +1,4 @@
-"""Parsing JSON or YAML text fast, with a syntax error's line and column.
+r"""Parsing JSON or YAML text fast, with a syntax error's line and column.
 
 JSON goes through the standard library's C decoder (``orjson`` was measured: 0.05 s against
 0.07 s for GitHub's 13 MB description, not worth a dependency, and it has no per-object hook).
@@ -13,12 +13,43 @@ them all again (GitHub's description as YAML, measured on the 2-core CI machine:
 ``mapping_hook`` is called on every mapping once it is complete, bottom-up, and returns the value
 kept in its place: research turns ``{"$ref": …}`` objects into lazy references there, so no pass
 over the whole document is needed afterwards.
+
+Two YAML readers, one per job:
+
+- :func:`load_api_yaml` reads **API documents** as the OpenAPI Specification asks (OAS 3.1.0,
+  "Format": YAML 1.2, keys scalar strings): values by the YAML 1.2 *core* schema — null ``null``,
+  ``Null``, ``NULL``, ``~`` or empty; bool ``true|True|TRUE|false|False|FALSE``; int
+  ``[-+]?[0-9]+``, ``0o[0-7]+``, ``0x[0-9a-fA-F]+``; float
+  ``[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?``, ``[-+]?\.(inf|Inf|INF)``,
+  ``\.(nan|NaN|NAN)``; every other plain scalar a str (no dates, no ``yes``/``no``, no
+  sexagesimals, no ``1_000``) — and every mapping key the key's text as a str (``200:`` is
+  ``"200"``, as in the same document written as JSON). Explicit tags: ``!!str``, ``!!int``,
+  ``!!float``, ``!!bool``, ``!!null`` by the same schema, PyYAML's other safe tags (``!!binary``,
+  ``!!timestamp``, ``!!set``, …) as PyYAML makes them, an unknown tag is an error.
+  The fast path is rapidyaml (``ryml``: parse, resolve aliases, emit JSON, ``json.loads`` with the
+  same ``mapping_hook`` as JSON): GitHub's description as YAML in about 0.5 s against the exact
+  path's 2-2.8 s (a fresh process on the 2-core machine; ``json.loads`` of the JSON: 0.2 s). Its
+  JSON emitter is not the core schema (it quotes ``~``, ``True``, ``0x1F``, ``012``, ``0e0``; it
+  rewrites ``inf``/``infinity``/``nan`` to ``.inf``/``.nan``; it drops tags; it lets the later
+  mapping win in ``<<: [*a, *b]``; it emits ``+1``, ``01.5`` and raw control characters as
+  invalid JSON; it reads YAML 1.1's line breaks U+0085, U+2028, U+2029 as characters and takes
+  implicit keys of 1024 characters and more, which libyaml refuses), so its result is used only
+  when it provably equals the exact path's (:func:`load_api_yaml_fast` names why it declined);
+  otherwise :func:`load_api_yaml_exact` runs — libyaml's composer with a core-schema resolver
+  and :class:`_Builder`. A fast result is repaired in one case: keys ``infinity`` etc. that
+  rapidyaml wrote as ``.inf`` (GitHub's emoji list has one), when the text proves which.
+- :func:`load_cf_yaml` reads **cf's own YAML** (the plan block of the api doc, written by PyYAML's
+  dumper) with ``yaml.safe_load``'s semantics (YAML 1.1), so what PyYAML wrote reads back the
+  same.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import math
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +67,10 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 
 #: PyYAML's libyaml-backed safe loader when it was built with libyaml, else the Python one.
 BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,6 +96,109 @@ class Loader(BASE_LOADER):  # type: ignore[misc, valid-type]
                 return str(tag)
         return _STR
 
+
+
+_CORE_NULL = re.compile(r"null|Null|NULL|~|")
+_CORE_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
+def core_tag(text: str) -> str:
+    """The YAML 1.2 core schema's tag of the plain scalar ``text`` (null, bool, int, float or
+    str; ``<<`` is the merge key). Source: YAML 1.2.2 spec, 10.3.2 "Tag Resolution"."""
+    if text == "<<":
+        return _MERGE
+    first = text[:1]
+    if first in "0123456789+-.":  # "" too: empty is null
+        if _CORE_INT.fullmatch(text):
+            return _INT
+        if _CORE_FLOAT.fullmatch(text):
+            return _FLOAT
+        return _NULL if text == "" else _STR
+    if first in "nN~":
+        return _NULL if _CORE_NULL.fullmatch(text) else _STR
+    if first in "tTfF":
+        return _BOOL if _CORE_BOOL.fullmatch(text) else _STR
+    return _STR
+
+
+def _core_scalar(pattern: re.Pattern[str],
+                 tag: str) -> Callable[[SafeConstructor, ScalarNode], str]:
+    """The text of a scalar that must match ``pattern`` (an explicit ``!!int`` etc.)."""
+    def text_of(constructor: SafeConstructor, node: ScalarNode) -> str:
+        if not pattern.fullmatch(node.value):
+            raise ConstructorError(None, None, f"{node.value!r} is not a YAML 1.2 core {tag}",
+                                   node.start_mark)
+        return str(node.value)
+    return text_of
+
+
+_null_text = _core_scalar(_CORE_NULL, "null")
+_bool_text = _core_scalar(_CORE_BOOL, "bool")
+_int_text = _core_scalar(_CORE_INT, "int")
+_float_text = _core_scalar(_CORE_FLOAT, "float")
+
+
+def _construct_null(constructor: SafeConstructor, node: ScalarNode) -> None:
+    _null_text(constructor, node)
+
+
+def _construct_bool(constructor: SafeConstructor, node: ScalarNode) -> bool:
+    return _bool_text(constructor, node) in ("true", "True", "TRUE")
+
+
+def _construct_int(constructor: SafeConstructor, node: ScalarNode) -> int:
+    text = _int_text(constructor, node)
+    if text[:2] == "0o":
+        return int(text[2:], 8)
+    if text[:2] == "0x":
+        return int(text[2:], 16)
+    return int(text)
+
+
+def _construct_float(constructor: SafeConstructor, node: ScalarNode) -> float:
+    text = _float_text(constructor, node)
+    bare = text.lstrip("+-")
+    if bare in (".inf", ".Inf", ".INF"):
+        return -math.inf if text[0] == "-" else math.inf
+    if bare in (".nan", ".NaN", ".NAN"):
+        return math.nan
+    return float(text)
+
+
+class CoreLoader(BASE_LOADER):  # type: ignore[misc, valid-type]
+    """:data:`BASE_LOADER` resolving plain scalars by the YAML 1.2 core schema (:func:`core_tag`),
+    quoted ones as str, and constructing ``!!null``/``!!bool``/``!!int``/``!!float`` by it too
+    (also inside ``!!omap``, ``!!set``, …, which PyYAML's constructors build)."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        return core_tag(value) if implicit[0] else _STR
+
+
+CoreLoader.yaml_constructors = {**CoreLoader.yaml_constructors, _NULL: _construct_null,
+                                _BOOL: _construct_bool, _INT: _construct_int,
+                                _FLOAT: _construct_float}
+
+
+class CoreDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """PyYAML's safe dumper writing plain only what :func:`core_tag` reads back as the same type
+    (the string ``"012"`` is quoted: YAML 1.2 reads plain ``012`` as an int, YAML 1.1 did not)."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        return core_tag(value) if implicit[0] else _STR
+
+
+def dump_api_yaml(data: Any) -> str:
+    """``data`` (JSON values) as YAML text that :func:`load_api_yaml` reads back to an equal
+    value, keys in order, non-ASCII written as is (tests and benchmarks make YAML twins of JSON
+    documents with it)."""
+    return str(yaml.dump(data, Dumper=CoreDumper, sort_keys=False, allow_unicode=True))
 
 
 class DocSyntaxError(ValueError):
@@ -101,19 +239,21 @@ def load_json(text: str, mapping_hook: MappingHook | None = None) -> Any:
         raise DocSyntaxError(1, 1, "nested too deeply") from None
 
 
-def safe_load(text: str, mapping_hook: MappingHook | None = None) -> Any:
-    """``yaml.safe_load(text)``, the same values made faster (libyaml, :class:`_Builder`, the
-    collector paused); ``mapping_hook`` as in the module doc.
+def _compose_and_build(loader_class: type[yaml.SafeLoader], text: str,
+                       mapping_hook: MappingHook | None, text_keys: bool) -> Any:
+    """The value of the one YAML document in ``text``, composed by ``loader_class`` and built by
+    :class:`_Builder` with the collector paused; ``None`` for an empty document.
 
     Raises:
         yaml.YAMLError: as ``yaml.safe_load`` does (a ``MarkedYAMLError`` carries the position).
         RecursionError: the document nests deeper than Python's recursion limit.
     """
     with gc_paused():
-        loader = Loader(text)
+        loader = loader_class(text)
         try:
             node = loader.get_single_node()
-            data = None if node is None else _Builder(loader, mapping_hook).build(node)
+            data = (None if node is None
+                    else _Builder(loader, mapping_hook, text_keys).build(node))
         finally:
             loader.dispose()
         # Free the node graph (a million objects for GitHub's description) before the collector
@@ -123,26 +263,369 @@ def safe_load(text: str, mapping_hook: MappingHook | None = None) -> Any:
     return data
 
 
-def load_yaml(text: str, mapping_hook: MappingHook | None = None) -> Any:
-    """The value of the YAML ``text`` (one document), as ``yaml.safe_load`` makes it: ``None``
-    for an empty document.
+def load_cf_yaml(text: str) -> Any:
+    """cf's own YAML (e.g. the api doc's plan block, written by PyYAML's dumper):
+    ``yaml.safe_load(text)``, the same values (YAML 1.1 safe schema) made faster (libyaml,
+    :class:`_Builder`, the collector paused).
 
     Raises:
-        DocSyntaxError: the text is not YAML, holds several documents, or uses a tag the safe
-            loader does not know (position of the problem).
+        yaml.YAMLError: as ``yaml.safe_load`` does (a ``MarkedYAMLError`` carries the position).
+        RecursionError: the document nests deeper than Python's recursion limit.
     """
-    try:
-        return safe_load(text, mapping_hook)
-    except yaml.MarkedYAMLError as exc:
+    return _compose_and_build(Loader, text, None, text_keys=False)
+
+
+def _syntax_error(exc: yaml.YAMLError) -> DocSyntaxError:
+    """The :class:`DocSyntaxError` of a PyYAML error (its position when it has one)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if mark is None:
-            raise DocSyntaxError(1, 1, problem) from None
-        raise DocSyntaxError(mark.line + 1, mark.column + 1, problem) from None
+            return DocSyntaxError(1, 1, problem)
+        return DocSyntaxError(mark.line + 1, mark.column + 1, problem)
+    return DocSyntaxError(1, 1, " ".join(str(exc).split()))
+
+
+def load_api_yaml_exact(text: str, mapping_hook: MappingHook | None = None) -> Any:
+    """An API document's value by the module doc's semantics (YAML 1.2 core schema, text keys),
+    through libyaml's composer and :class:`_Builder`: ``None`` for an empty document.
+
+    Raises:
+        DocSyntaxError: the text is not YAML, holds several documents, has a key that is not a
+            scalar, or uses a tag the reader does not know (position of the problem).
+    """
+    try:
+        return _compose_and_build(CoreLoader, text, mapping_hook, text_keys=True)
     except yaml.YAMLError as exc:
-        raise DocSyntaxError(1, 1, " ".join(str(exc).split())) from None
+        raise _syntax_error(exc) from None
     except RecursionError:
         raise DocSyntaxError(1, 1, "nested too deeply") from None
+
+
+class FastPathDeclined(Exception):
+    """:func:`load_api_yaml_fast` cannot show its result equals the exact path's; ``str()`` is
+    why (one of :data:`DECLINE_REASONS`' values)."""
+
+
+#: Why the fast path declines, by short name (tests and the benchmark count them).
+DECLINE_REASONS = {
+    "chars": "the text holds a character libyaml reads otherwise (U+0085, U+2028, U+2029 are "
+             "YAML 1.1 line breaks; it refuses control characters)",
+    "marks": "the text may hold a complex key, a merge key, or a tag and an alias",
+    "long key": "a line may hold a key of 1024 characters or more (libyaml refuses it, as YAML "
+                "1.2 asks of implicit keys; rapidyaml takes it)",
+    "ryml": "rapidyaml did not parse it (a syntax error, or YAML it does not take)",
+    "root": "the text is empty or holds several documents",
+    "bangs": "the JSON holds fewer '!' than the text (a tag, or a '!' in a comment)",
+    "spelling": "the JSON holds a string rapidyaml may have quoted or rewritten",
+    "json": "rapidyaml's JSON is not valid JSON",
+}
+
+#: A character libyaml (a YAML 1.1 reader) takes otherwise than rapidyaml: the 1.1 line breaks
+#: U+0085, U+2028, U+2029, and what it refuses as not printable (C0 but tab, LF, CR; DEL; C1;
+#: U+FEFF past the start; U+FFFE, U+FFFF; surrogates cannot be encoded). Searched in the UTF-8
+#: bytes: ``bytes.translate`` keeps only the bytes that may start one (7 ms for 10 MB, a str
+#: character class takes 50 ms), and the lead bytes found are then looked at.
+_SINGLE_BAD = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NOT_LEADS = bytes(c for c in range(256) if c not in _SINGLE_BAD + b"\xc2\xe2\xef")
+_MULTI_BAD = {0xC2: re.compile(rb"\xc2[\x80-\x9f]"), 0xE2: re.compile(rb"\xe2\x80[\xa8\xa9]"),
+              0xEF: re.compile(rb"\xef(?:\xbb\xbf|\xbf[\xbe\xbf])")}
+
+
+def _other_chars(data: bytes) -> bool:
+    """Whether the UTF-8 text ``data`` holds a character libyaml reads otherwise than rapidyaml
+    (a byte-order mark at the very start is fine)."""
+    leads = data.translate(None, _NOT_LEADS)
+    if not leads:
+        return False
+    if leads.translate(None, b"\xc2\xe2\xef"):
+        return True
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    return any(pattern.search(data, start) for lead, pattern in _MULTI_BAD.items()
+               if lead in leads)
+
+
+#: 1024 characters of a line (the first line is searched with a newline put before it); a
+#: newline first, so each line is tried once (``[^\n]{1024}`` alone takes 0.7 s on 10 MB).
+_LONG_LINE = re.compile(rb"\n[^\n]{1024}[^\n]*")
+#: A ``:`` that may end an implicit key: before a space, a flow indicator or the line's end, or
+#: after a quote (``"key":value`` in flow).
+_KEY_COLON = re.compile(rb":(?=[ \t\r,\]}]|\Z)|['\"]:")
+
+
+def _long_key(data: bytes) -> bool:
+    """Whether a line of the UTF-8 text ``data`` may hold an implicit key of 1024 characters or
+    more: a key ``:`` at or past its 1024th byte (YAML 1.2.2, 7.4.2: implicit keys are restricted
+    to 1024 Unicode characters; a character is one byte or more). GitHub's description has 19
+    such lines, none with such a ``:``."""
+    first = data.find(b"\n")
+    for line in _LONG_LINE.finditer(b"\n" + (data[:first] if first >= 0 else data)):
+        if _KEY_COLON.search(line.group(0), 1024):
+            return True
+    return any(_KEY_COLON.search(line.group(0), 1024) for line in _LONG_LINE.finditer(data))
+
+
+#: A complex key's ``?`` (then a space; :func:`_marked` checks what comes before): rapidyaml
+#: refuses container keys. Literal first, so the search runs at C speed.
+_QUESTION = re.compile(rb"\?(?:[ \t\n]|\Z)")
+#: A merge key: rapidyaml lets the later mapping win in ``<<: [*a, *b]`` (YAML's merge key type
+#: lets the earlier one win, as PyYAML does).
+_MERGE_KEY = re.compile(rb"<<[ \t]*:")
+#: What may be an anchor's name (``&name``).
+_ANCHOR = re.compile(rb"&([^\s\[\]{},]+)")
+#: What may be an alias (``*name``).
+_ALIAS = re.compile(rb"\*([^\s\[\]{},]+)")
+#: A double-quoted escape that makes a ``!`` (it would offset a dropped tag in the count).
+_BANG_ESCAPE = re.compile(rb"\\(?:x21|u0021|U00000021)")
+
+
+def _after_node_start(data: bytes, index: int, before: bytes) -> bool:
+    """Whether ``data[index]`` follows, past spaces and tabs, the start of the text or one of
+    ``before``."""
+    index -= 1
+    while index >= 0 and data[index] in b" \t":
+        index -= 1
+    return index < 0 or data[index] in before
+
+
+def _aliased(data: bytes) -> bool:
+    """Whether the UTF-8 text ``data`` may use an alias: an ``&name`` and a ``*name…`` both
+    occur."""
+    anchors = {m.group(1) for m in _ANCHOR.finditer(data)}
+    aliases = {m.group(1) for m in _ALIAS.finditer(data)} if anchors else set()
+    return any(alias.startswith(anchor) for alias in aliases for anchor in anchors)
+
+
+def _marked(data: bytes) -> bool:
+    """Whether the UTF-8 text ``data`` may hold what the ``!`` count cannot vouch for: a complex
+    key, a merge key, or a tag where an alias may repeat a ``!`` (an anchor ``&name`` whose
+    ``*name`` occurs; then any ``!`` at a node's start counts, ``'> [!NOTE]'`` in a quoted scalar
+    too).
+    Conservative on purpose: a false match only costs the exact path's time."""
+    if any(_after_node_start(data, m.start(), b"\n[{,")
+           for m in _QUESTION.finditer(data)) or _MERGE_KEY.search(data):
+        return True
+    if not _aliased(data):
+        return False
+    index = data.find(b"!")
+    while index >= 0:
+        if _after_node_start(data, index, b"\n:,[{?-") or _ANCHOR.search(
+                data, data.rfind(b"\n", 0, index) + 1, index):
+            return True
+        index = data.find(b"!", index + 1)
+    return False
+
+#: A JSON string rapidyaml's emitter may have made of a plain scalar the core schema reads as
+#: null, bool, int or float: it quotes ``~``, ``Null``, ``True``, ``0x1F``, ``0o17``, ``012``,
+#: ``0e0``, … as they are written (group 1), and rewrites ``inf``, ``infinity``, ``nan``, ``.Inf``
+#: … to ``.inf``/``.nan`` (group 2). Found by emitting every core spelling of up to six
+#: characters with ryml 0.15.2 (the tests do it again). The lookahead on the first character
+#: makes the search three times faster (most strings start with a letter).
+_SPELLINGS = re.compile(
+    rb'"(?=[~NTF0+\-.])(?:(~|Null|NULL|True|TRUE|False|FALSE|0x[0-9a-fA-F]*|0o[0-7]*|[-+]?0[0-9]+'
+    rb'|[-+]?0[0-9]*(?:\.[0-9]*)?[eE][-+]?[0-9]+)|([-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)))"')
+
+
+#: A ``\x``/``\u``/``\U`` escape that makes an ASCII character.
+_ASCII_ESCAPE = re.compile(rb"\\(?:x[0-7]|u00[0-7]|U000000[0-7])")
+_BEFORE_BYTES = b" \t\r\n[{,:-?'\""
+_AFTER_BYTES = b" \t\r\n,]}:#'\""
+_SPACED_BYTES = b"\r\n,]}:#"
+#: What may follow a whole scalar (a lookahead: literal-first patterns search at C speed).
+_AFTER_PATTERN = rb"(?=[ \t\r\n,\]}:#'\"]|\Z)"
+#: The end of what rapidyaml may rewrite to ``.inf``/``.nan`` (``inf``, ``infinity``, ``nan``,
+#: ``.Inf`` … in any case; searched in the lower-cased text, literal first for C speed).
+_REWRITE_ENDS = (re.compile(rb"inf(?:inity)?" + _AFTER_PATTERN),
+                 re.compile(b"nan" + _AFTER_PATTERN))
+
+
+def _bordered(data: bytes, start: int, end: int) -> bool:
+    """Whether ``data[start:end]`` (UTF-8 text) may be a whole scalar (plain or quoted): what is
+    before it may border one, and after it comes a border, or spaces then the line's end, a
+    comment, a key's ``:`` or a flow indicator (``Null support`` is one plain scalar, not
+    ``Null``). No byte of a multi-byte character is ASCII, so bytes read as characters here."""
+    if start and data[start - 1] not in _BEFORE_BYTES:
+        return False
+    index = end
+    while index < len(data) and data[index] in b" \t":
+        index += 1
+    if index == len(data):
+        return True
+    return data[index] in (_SPACED_BYTES if index > end else _AFTER_BYTES)
+
+
+def _spelling_repairs(data: bytes, out: bytes) -> dict[bytes, bytes] | None:
+    """The keys to rename in rapidyaml's JSON ``out`` of the UTF-8 text ``data``:
+    ``{b".inf": b"infinity"}``, or ``None`` when ``out`` may hold a string that was a plain
+    scalar read otherwise by the core schema (see :data:`_SPELLINGS`).
+
+    A spelling quoted as is (group 1) is a str in the text when no occurrence of it there may be
+    a whole plain scalar: a plain scalar is never bordered by a quote, a backtick or a letter, and
+    one spelled so is in the text as is (no space, so no line folding made it). A rewrite (group
+    2) is repaired only in keys (a key is its text; the caller replaces ``"target":`` in ``out``),
+    when every token of the text rapidyaml could have rewritten is one spelling and their count
+    is the number of rewritten keys."""
+    seen: set[bytes] = set()
+    rewritten: set[bytes] = set()
+    for match in _SPELLINGS.finditer(out):
+        spelled = match.group(1)
+        if spelled is None:
+            rewritten.add(match.group(2))
+            continue
+        if spelled in seen:
+            continue
+        seen.add(spelled)
+        if spelled not in data:
+            return None  # made by escapes: take the exact path
+        # literal first (C speed), the border after in the pattern, the one before checked here
+        for found in re.finditer(re.escape(spelled) + _AFTER_PATTERN, data):
+            index, end = found.span()
+            quote = data[index - 1:index] if index else b""
+            if _bordered(data, index, end) and not (
+                    quote in (b"'", b'"') and data[end:end + 1] == quote):
+                return None
+    if not rewritten:
+        return {}
+    if len(rewritten) > 1 or _ASCII_ESCAPE.search(data) or _aliased(data):
+        return None
+    (target,) = rewritten
+    keys = out.count(b'"' + target + b'":')
+    if keys != out.count(b'"' + target + b'"') or b'\\"' + target + b'"' in out:
+        return None  # a rewritten value, or a string ending in '"target' (a replace could hit)
+    tokens = _rewrite_sources(data)
+    if len(set(tokens)) != 1 or len(tokens) != keys:
+        return None
+    return {target: tokens[0]}
+
+
+def _rewrite_sources(data: bytes) -> list[bytes]:
+    r"""Every token of the UTF-8 text ``data`` that may be a whole scalar rapidyaml rewrites:
+    ``[-+]?\.?`` then ``inf``, ``infinity`` or ``nan`` in any case. In bytes: ``bytes.lower``
+    changes ASCII only (positions stay; ``str.lower`` may not keep them) and no byte of a
+    multi-byte character is ASCII, so the borders read the same."""
+    lowered = data.lower()
+    tokens = []
+    for pattern in _REWRITE_ENDS:
+        for match in pattern.finditer(lowered):
+            start = match.start()
+            if start and data[start - 1] == 0x2E:  # "."
+                start -= 1
+            if start and data[start - 1] in b"+-":
+                start -= 1
+            if _bordered(data, start, match.end()):
+                tokens.append(data[start:match.end()])
+    return tokens
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 sent to ``/dev/null`` for the block: rapidyaml's C++ prints
+    ``ERROR: [parse] …`` lines there before it raises (the exact path then reports the error).
+    Process-wide: another thread's stderr is lost for the block too."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> Any:
+    """:func:`load_api_yaml_exact`'s value through rapidyaml, or a refusal.
+
+    Aliases are expanded (each use is its own copy; the exact path shares one value), so
+    ``mapping_hook`` sees an aliased mapping once per use.
+
+    Raises:
+        FastPathDeclined: the result could differ from the exact path's, or the text does not
+            parse (the message says which: a :data:`DECLINE_REASONS` value).
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which libyaml refuses too
+        raise FastPathDeclined(DECLINE_REASONS["chars"]) from None
+    if _other_chars(data):
+        raise FastPathDeclined(DECLINE_REASONS["chars"])
+    if _marked(data):
+        raise FastPathDeclined(DECLINE_REASONS["marks"])
+    if _long_key(data):
+        raise FastPathDeclined(DECLINE_REASONS["long key"])
+    out = _ryml_json(data)
+    # rapidyaml drops tags. Without aliases (_marked looked for tags where there are) every
+    # scalar is emitted once, with its text's '!' (JSON escapes none), so the same count proves
+    # there was no tag (nor a '!' in a comment or a directive), unless an escape made a '!'.
+    if out.count(b"!") != data.count(b"!") or _BANG_ESCAPE.search(data):
+        raise FastPathDeclined(DECLINE_REASONS["bangs"])
+    renames = _spelling_repairs(data, out)
+    del data
+    if renames is None:
+        raise FastPathDeclined(DECLINE_REASONS["spelling"])
+    for target, key in renames.items():
+        # every '"target"' is a key (checked), none closes a string ending in '\"target'
+        out = out.replace(b'"' + target + b'":', b'"' + key + b'":')
+    try:
+        with gc_paused():
+            return json.loads(out, object_hook=mapping_hook, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise FastPathDeclined(DECLINE_REASONS["json"]) from None
+
+
+def _ryml_json(data: bytes) -> bytes:
+    """rapidyaml's JSON of the one YAML document in the UTF-8 text ``data``, aliases expanded.
+
+    Emitted into a buffer of twice the text's size (UTF-8 bytes: 2.5 times faster than
+    ``emit_json_malloc``'s str), emitted again at the size it asks for when that is short.
+
+    Raises:
+        FastPathDeclined: rapidyaml raised (its C++ error lines are kept from stderr), or the
+            text holds no document or several.
+    """
+    import ryml  # rapidyaml: 0.03 s to import, only YAML documents need it
+
+    with _stderr_silenced():
+        try:
+            tree = ryml.parse_in_arena(data)
+            tree.resolve()
+            root = tree.root_id()
+            if tree.is_stream(root):
+                if tree.num_children(root) != 1:
+                    raise FastPathDeclined(DECLINE_REASONS["root"])
+                root = tree.first_child(root)
+            if tree.is_stream(root) or not (tree.has_val(root) or tree.is_container(root)):
+                raise FastPathDeclined(DECLINE_REASONS["root"])
+            buffer = bytearray(2 * len(data) + 65536)
+            try:
+                emitted = ryml.emit_json_in_place(tree, buffer, root)
+            except IndexError:
+                buffer = bytearray(ryml.compute_emit_json_length(tree, root))
+                emitted = ryml.emit_json_in_place(tree, buffer, root)
+            return bytes(emitted)
+        except FastPathDeclined:
+            raise
+        except Exception:  # ryml.ExceptionParse, with an empty message
+            raise FastPathDeclined(DECLINE_REASONS["ryml"]) from None
+
+
+def load_api_yaml(text: str, mapping_hook: MappingHook | None = None) -> Any:
+    """The value of the YAML API document ``text`` (one document) by the module doc's semantics:
+    rapidyaml's result when it provably equals the exact path's, else the exact path's; ``None``
+    for an empty document.
+
+    Raises:
+        DocSyntaxError: as :func:`load_api_yaml_exact` (position from libyaml).
+    """
+    try:
+        return load_api_yaml_fast(text, mapping_hook)
+    except FastPathDeclined:
+        return load_api_yaml_exact(text, mapping_hook)
 
 
 def import_jsonref() -> ModuleType:
@@ -194,12 +677,19 @@ class LazyRefs:
 
 
 class _Builder:
-    """Python values from a composed YAML node graph; aliases share one value (like PyYAML)."""
+    """Python values from a composed YAML node graph; aliases share one value (like PyYAML).
 
-    def __init__(self, constructor: SafeConstructor, mapping_hook: MappingHook | None) -> None:
+    Scalars are built by ``constructor``'s class's constructors; with ``text_keys`` every mapping
+    key is its scalar's text (a key that is not a scalar raises ``ConstructorError``), else the
+    key's value as PyYAML makes it.
+    """
+
+    def __init__(self, constructor: SafeConstructor, mapping_hook: MappingHook | None,
+                 text_keys: bool = False) -> None:
         self.constructor = constructor
         self.hook = mapping_hook
-        self.scalars = {tag: ctor for tag, ctor in SafeConstructor.yaml_constructors.items()
+        self.text_keys = text_keys
+        self.scalars = {tag: ctor for tag, ctor in type(constructor).yaml_constructors.items()
                         if tag is not None and tag not in (_MAP, _SEQ)}
         self.memo: dict[int, Any] = {}
 
@@ -242,7 +732,14 @@ class _Builder:
                 pairs, index, merged = node.value, 0, True
                 data.clear()
                 continue
-            key = build(key_node)
+            if not self.text_keys:
+                key = build(key_node)
+            elif key_node.__class__ is ScalarNode:
+                key = key_node.value
+            else:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       "found a key that is not a scalar (API documents take "
+                                       "string keys, as JSON does)", key_node.start_mark)
             value = build(value_node)
             try:
                 data[key] = value
