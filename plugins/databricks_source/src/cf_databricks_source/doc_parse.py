@@ -651,7 +651,9 @@ class LazyRefs:
 
     Semantics are those of ``jsonref.replace_refs(doc, base_uri, loader, proxies=True,
     lazy_load=True)`` (siblings of ``$ref`` are ignored; a reference to another file or URL calls
-    ``loader``), without its pass over every node of the document.
+    ``loader``), without its pass over every node of the document. Objects with the same
+    ``$ref`` share one proxy, resolved once (GitHub's description: 3,072 references to 766
+    targets; research reads nothing of a reference but its ``$ref`` and its target).
 
     Args:
         base_uri: the document's own URI (``file:///…``), against which references resolve.
@@ -664,11 +666,17 @@ class LazyRefs:
         self.loader = loader
         self.store = jsonref.URIDict()
         self.proxy = jsonref.JsonRef
+        self.proxies: dict[str, Any] = {}
 
     def __call__(self, mapping: dict[Any, Any]) -> Any:
-        if mapping.get("$ref").__class__ is not str:
+        ref = mapping.get("$ref")
+        if ref.__class__ is not str:
             return mapping
-        return self.proxy(mapping, base_uri=self.base_uri, loader=self.loader, _store=self.store)
+        proxy = self.proxies.get(ref)
+        if proxy is None:
+            proxy = self.proxies[ref] = self.proxy(mapping, base_uri=self.base_uri,
+                                                   loader=self.loader, _store=self.store)
+        return proxy
 
     def bind(self, document: Any) -> Any:
         """Make ``document`` (the parsed root) what references resolve against; returns it."""
