@@ -38,11 +38,19 @@ class _Group(TyperGroup):
         return _bool_help(super().get_help_option(ctx))
 
 
+#: Option types :func:`_plain_coercion` coerces itself: type -> how a parsed value becomes it.
+_PLAIN_TYPES: dict[Any, Callable[[Any], Any]] = {
+    str: str, Path: Path, list[str]: lambda items: [str(item) for item in items],
+}
+
+
 def _plain_coercion(param: Any) -> None:
-    """Give a ``str`` or ``Path`` option of ``param`` a coercion that is the type itself, as
-    typer's pydantic ``TypeAdapter`` would give for an option without constraints, without
-    importing pydantic (typer 0.29 ``typer/core.py`` ``_TyperParameter.get_runtime_param``
-    builds it lazily; an option with constraints, or another typer, keeps typer's own)."""
+    """Give a ``str``, ``Path`` or ``list[str]`` option (``Optional`` ones included: typer
+    strips ``Optional``) of ``param`` the coercion typer's
+    pydantic ``TypeAdapter`` gives an option without constraints, without importing typer's
+    adapters (30–40 ms even once pydantic is loaded; typer 0.29 ``typer/core.py``
+    ``_TyperParameter.get_runtime_param`` builds them lazily). An option with constraints, of
+    another type, or another typer keeps typer's own."""
     try:
         from typer._coercion import RuntimeParam
     except ImportError:  # another typer: its own coercion runs
@@ -50,23 +58,25 @@ def _plain_coercion(param: Any) -> None:
     descriptor: Any = getattr(param, "type_descriptor", None)
     annotation = getattr(descriptor, "annotation", None)
     info = getattr(descriptor, "parameter_info", None)
-    if getattr(param, "_runtime_param", False) is not None or annotation not in (str, Path) \
+    convert = _PLAIN_TYPES.get(annotation)
+    if getattr(param, "_runtime_param", False) is not None or convert is None \
             or getattr(descriptor, "file_annotation", None) is not None \
             or any(getattr(info, name, None) for name in ("parser", "exists", "resolve_path",
                                                           "callback", "min", "max")):
         return
+    plain: Callable[[Any], Any] = convert
 
     class _Plain(RuntimeParam):  # a frozen dataclass of typer's
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            return value if isinstance(value, self.annotation) else self.annotation(value)
+            return plain(value)
 
     param._runtime_param = _Plain(parameter_info=descriptor.parameter_info, annotation=annotation)
 
 
-class _LightCommand(TyperCommand):
-    """A command that imports no pydantic model (``cf targets``, ``cf status``): its ``--help``
-    is a plain bool (see :func:`_bool_help`) and its ``str``/``Path`` options are coerced by
-    their type (see :func:`_plain_coercion`)."""
+class _Command(TyperCommand):
+    """Every ``cf`` command: its ``--help`` is a plain bool (see :func:`_bool_help`) and its
+    ``str``/``Path``/``list[str]`` options are coerced without typer's pydantic adapters (see
+    :func:`_plain_coercion`), so ``cf targets`` and ``cf status`` import no pydantic at all."""
 
     def get_help_option(self, ctx: Any) -> Any:
         return _bool_help(super().get_help_option(ctx))
@@ -284,7 +294,8 @@ def check_name(name: str) -> str:
     return name
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+@app.command(cls=_Command,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
              epilog=_NEW_EPILOG)
 def new(
     ctx: typer.Context,
@@ -391,7 +402,7 @@ def _step_command(step_name: str, help_text: str) -> None:
         _guarded(work, project)
 
     command.__doc__ = help_text
-    app.command(name=name, context_settings={"allow_extra_args": True,
+    app.command(name=name, cls=_Command, context_settings={"allow_extra_args": True,
                                              "ignore_unknown_options": True})(command)
 
 
@@ -407,7 +418,7 @@ for _name, _help in (
     _step_command(_name, _help)
 
 
-@app.command()
+@app.command(cls=_Command)
 def resume(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
     """Continue from the first step that is not done."""
 
@@ -418,7 +429,7 @@ def resume(project: ProjectOpt = Path("."), yes: YesOpt = False) -> None:
     _guarded(work, project)
 
 
-@app.command()
+@app.command(cls=_Command)
 def skip(
     step: Annotated[str, typer.Argument(
         metavar="NAME", help="Step to skip (e.g. deploy), a blocked check, or a part the "
@@ -435,7 +446,7 @@ def skip(
     _guarded(work, project)
 
 
-@app.command(cls=_LightCommand)
+@app.command(cls=_Command)
 def status(project: ProjectOpt = Path(".")) -> None:
     """Show the progress tracker: step, status, duration, outputs, tokens."""
 
@@ -447,7 +458,7 @@ def status(project: ProjectOpt = Path(".")) -> None:
     _guarded(work, project)
 
 
-@app.command(cls=_LightCommand)
+@app.command(cls=_Command)
 def targets() -> None:
     """List the targets the installed plugins provide."""
 
@@ -471,7 +482,7 @@ def targets() -> None:
     _guarded(work)
 
 
-@app.command()
+@app.command(cls=_Command)
 def plugins() -> None:
     """List plugins: name, version, distribution, targets, hook impls (and broken ones)."""
 
@@ -501,7 +512,7 @@ def plugins() -> None:
     _guarded(work)
 
 
-@app.command()
+@app.command(cls=_Command)
 def credentials(
     project: ProjectOpt = Path("."),
     config: Annotated[Optional[Path], typer.Option(metavar="FILE",
@@ -542,14 +553,14 @@ FilesArg = Annotated[Optional[list[str]], typer.Argument(
     help="Files to resolve (relative to the project); default: every unresolved one.")]
 
 
-@app.command()
+@app.command(cls=_Command)
 def merge(files: FilesArg = None, project: ProjectOpt = Path(".")) -> None:
     """Take the new versions (*.cf-new) of generated files you had edited: each replaces your
     file. Merge by hand instead? Edit your file, then `cf discard`."""
     _resolve_merges(project, files, take_new=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def discard(files: FilesArg = None, project: ProjectOpt = Path(".")) -> None:
     """Keep your edited files and delete the new versions (*.cf-new) beside them."""
     _resolve_merges(project, files, take_new=False)
