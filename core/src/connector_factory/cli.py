@@ -7,6 +7,7 @@ loads none of them. Exit codes: 0 success, 1 a gate, step or test failed, 2 bad 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -44,33 +45,39 @@ _PLAIN_TYPES: dict[Any, Callable[[Any], Any]] = {
 }
 
 
-def _plain_coercion(param: Any) -> None:
-    """Give a ``str``, ``Path`` or ``list[str]`` option (``Optional`` ones included: typer
-    strips ``Optional``) of ``param`` the coercion typer's
-    pydantic ``TypeAdapter`` gives an option without constraints, without importing typer's
-    adapters (30–40 ms even once pydantic is loaded; typer 0.29 ``typer/core.py``
-    ``_TyperParameter.get_runtime_param`` builds them lazily). An option with constraints, of
-    another type, or another typer keeps typer's own."""
+@functools.cache
+def _plain_param_class() -> type | None:
+    """The one ``RuntimeParam`` subclass :func:`_plain_coercion` uses (it coerces through
+    :data:`_PLAIN_TYPES`), or ``None`` for a typer without ``typer._coercion``."""
     try:
         from typer._coercion import RuntimeParam
     except ImportError:  # another typer: its own coercion runs
-        return
+        return None
+
+    class _Plain(RuntimeParam):  # a frozen dataclass of typer's
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            return _PLAIN_TYPES[self.annotation](value)
+
+    return _Plain
+
+
+def _plain_coercion(param: Any) -> None:
+    """Give a ``str``, ``Path`` or ``list[str]`` option (``Optional`` ones included: typer
+    strips ``Optional``) of ``param`` the coercion typer's pydantic ``TypeAdapter`` gives an
+    option without constraints, without importing typer's adapters (30–40 ms even once pydantic
+    is loaded; typer 0.29 ``typer/core.py`` ``_TyperParameter.get_runtime_param`` builds them
+    lazily). An option with constraints, of another type, or another typer keeps typer's own."""
+    plain = _plain_param_class()
     descriptor: Any = getattr(param, "type_descriptor", None)
     annotation = getattr(descriptor, "annotation", None)
     info = getattr(descriptor, "parameter_info", None)
-    convert = _PLAIN_TYPES.get(annotation)
-    if getattr(param, "_runtime_param", False) is not None or convert is None \
+    if plain is None or getattr(param, "_runtime_param", False) is not None \
+            or annotation not in _PLAIN_TYPES \
             or getattr(descriptor, "file_annotation", None) is not None \
             or any(getattr(info, name, None) for name in ("parser", "exists", "resolve_path",
                                                           "callback", "min", "max")):
         return
-    plain: Callable[[Any], Any] = convert
-
-    class _Plain(RuntimeParam):  # a frozen dataclass of typer's
-        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            return plain(value)
-
-    param._runtime_param = _Plain(parameter_info=descriptor.parameter_info, annotation=annotation)
+    param._runtime_param = plain(parameter_info=info, annotation=annotation)
 
 
 class _Command(TyperCommand):

@@ -7,7 +7,7 @@ What it finds changes only when a distribution is installed, removed or edited, 
 points of the asked groups are kept in a cache file and reused while the **fingerprint** of the
 installation is unchanged: the interpreter, ``sys.path``, and the size, modification time and
 inode of every ``*.dist-info``/``*.egg-info`` ``entry_points.txt`` (and of every zip file) on
-``sys.path`` — one ``scandir`` per folder and one ``stat`` per distribution, about 1 ms.
+``sys.path`` — one ``scandir`` per folder and one ``stat`` per distribution, about 2 ms.
 
 The cache lives in ``$XDG_CACHE_HOME/connector-factory/`` (default ``~/.cache``); a cache that
 cannot be read or written is ignored (the scan runs). Distributions that only a custom
