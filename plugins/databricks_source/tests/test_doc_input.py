@@ -254,3 +254,55 @@ def test_research_imports_no_http_client() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.stdout.strip() == "['jsonref']", done.stdout + done.stderr
+
+
+def _parse_file(path: Path) -> object:
+    return doc_input.parse_text(doc_input.read_doc(path, path.name), path.as_uri(), path.name)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("plain.yaml", "openapi: 3.0.0\ninfo: {title: Caf\u00e9 \U0001f600}\npaths: {}\n".encode()),
+    ("bom.yaml", b"\xef\xbb\xbfopenapi: 3.0.0\ninfo: {title: x}\npaths: {}\n"),
+    ("comment.yaml", b"openapi: 3.0.0 # caf\xe9 in Latin-1\ninfo: {title: x}\npaths: {}\n"),
+    ("scalar.yaml", b"openapi: 3.0.0\ninfo: {title: caf\xe9}\npaths: {}\n"),
+    ("key.yaml", b"openapi: 3.0.0\ninfo: {caf\xe9: 1}\npaths: {}\n"),
+    ("cut.yaml", "openapi: 3.0.0\ninfo: {title: \u00e9".encode()[:-1] + b"}\npaths: {}\n"),
+])
+def test_yaml_read_off_the_bytes_equals_the_decoded_text(tmp_path: Path, name: str,
+                                                         content: bytes) -> None:
+    """Research parses a UTF-8 YAML document from its bytes; the value is the exact reader's
+    of the text as read_doc decodes it (a BOM dropped, bytes that are not UTF-8 as U+FFFD)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    expected = doc_parse.load_api_yaml_exact(content.decode("utf-8-sig", errors="replace"))
+    assert _parse_file(path) == expected
+    assert doc_input.classify_doc(str(path))[0] == "openapi"
+
+
+def test_a_large_yaml_document_is_parsed_without_decoding_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "petstore.yaml"
+    path.write_bytes(PETSTORE.read_bytes())
+    content = doc_input.read_doc(path, path.name)
+    data = doc_input.parse_text(content, path.as_uri(), path.name)
+    refs = doc_parse.LazyRefs(path.as_uri(), doc_input._no_remote)
+    text = PETSTORE.read_text(encoding="utf-8")
+    assert data == refs.bind(doc_parse.load_api_yaml_exact(text, refs))
+    assert content._text is None  # the text was never made
+
+
+@pytest.mark.parametrize("content", [
+    b"  \n\topenapi: 1", b"\xef\xbb\xbf {", b"\x1c\x1d[1]", "\u3000<p>".encode(),
+    "\u00a0x".encode(), b"\xff\xfe" + " [".encode("utf-16-le"), b"\n\n# c\n", b"\xe9abc",
+])
+def test_the_first_character_is_the_texts(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "doc"
+    path.write_bytes(content)
+    from_bytes = doc_input.read_doc(path, "doc").first()
+    assert from_bytes == doc_input.read_doc(path, "doc").text.lstrip()[:1]
+
+
+def test_an_empty_document_is_refused_when_its_first_character_is_asked(tmp_path: Path) -> None:
+    path = tmp_path / "blank.yaml"
+    path.write_bytes(" \n\u3000\n".encode())
+    with pytest.raises(InputError, match="is empty"):
+        doc_input.read_doc(path, "blank.yaml").first()

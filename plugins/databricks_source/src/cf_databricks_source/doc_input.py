@@ -80,25 +80,25 @@ def classify_doc(doc: str) -> tuple[str, str]:
             but not an OpenAPI/Swagger document.
     """
     path = local_copy(doc)
-    text = read_text(path, f"--doc {doc}")
+    content = read_doc(path, f"--doc {doc}")
     suffix = Path(doc.split("?")[0].split("#")[0]).suffix.lower()
-    first = text.lstrip()[:1]
+    first = content.first()
     if suffix in PROSE_SUFFIXES or (first == "<" and suffix not in STRUCTURED_SUFFIXES):
-        return _prose(text, doc)
+        return _prose(content.text, doc)
     structured = first in ("{", "[") or suffix in STRUCTURED_SUFFIXES
     try:
-        data = parsed_document(path, f"--doc {doc}", text)
+        data = parsed_document(path, f"--doc {doc}", content)
     except InputError:
-        if structured or _OPENAPI_KEY.search(text):
+        if structured or _OPENAPI_KEY.search(content.text):
             raise
-        return _prose(text, doc)
+        return _prose(content.text, doc)
     if is_openapi(data):
         return "openapi", doc
     if structured:
         what = "empty (no value)" if data is None else "JSON/YAML but not an OpenAPI 3.x or " \
             "Swagger 2.0 document (no 'openapi' or 'swagger' key at the top)"
         raise InputError(f"--doc {doc} is {what}", _FIX_KIND)
-    return _prose(text, doc)
+    return _prose(content.text, doc)
 
 
 def _prose(text: str, doc: str) -> tuple[str, str]:
@@ -115,39 +115,98 @@ def is_openapi(data: Any) -> bool:
     return isinstance(data, dict) and ("openapi" in data or "swagger" in data)
 
 
-def read_text(path: Path, where: str) -> str:
-    """The text of ``path`` (UTF-8, with or without BOM; UTF-16/32 with a BOM).
+#: Bytes ``str.lstrip`` skips at the start of a UTF-8 text and ``bytes.lstrip`` does too.
+_ASCII_SPACE = b" \t\n\r\x0b\x0c"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+              (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+class DocContent:
+    """A document file's bytes, and its text decoded on first use: UTF-8 with or without BOM,
+    UTF-16/32 with a BOM; bytes that are not UTF-8 are read with replacement characters unless
+    they look binary. Research reads a YAML document from the bytes (:meth:`utf8`), so the
+    text of a large YAML description is never made (GitHub's 9.4 MiB as YAML: 0.07 s to decode,
+    0.03 s to encode again for rapidyaml).
+
+    Made by :func:`read_doc`. ``raw`` is the file's bytes; ``where`` names it in errors.
+    """
+
+    def __init__(self, raw: bytes, where: str) -> None:
+        self.raw = raw
+        self.where = where
+        self._text: str | None = None
+        self._wide = next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
+
+    @property
+    def text(self) -> str:
+        """The text (decoded once).
+
+        Raises:
+            InputError: the file is binary (mostly control bytes that are not UTF-8, or a NUL
+                byte), or empty (white space only).
+        """
+        if self._text is None:
+            self._text = _not_empty(self._decode(), self.where)
+        return self._text
+
+    def _decode(self) -> str:
+        raw, where = self.raw, self.where
+        if self._wide is not None:
+            try:
+                return raw.decode(self._wide)
+            except UnicodeDecodeError:
+                pass
+        head = raw[:8192]
+        if b"\x00" in head:
+            raise InputError(f"{where} is a binary file (it holds NUL bytes), not an API "
+                             "description", _FIX_KIND)
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            controls = sum(head.count(byte) for byte in _CONTROL)
+            if controls * 10 > len(head):
+                raise InputError(f"{where} is a binary file, not an API description",
+                                 _FIX_KIND) from None
+            return raw.decode("utf-8", errors="replace")
+
+    def first(self) -> str:
+        """The text's first character that is not white space (``str.lstrip``'s), read off the
+        bytes when it is printable ASCII in a UTF-8 file, else off the decoded text.
+
+        Raises:
+            InputError: as :attr:`text`, when the bytes do not tell.
+        """
+        if self._text is None and self._wide is None:
+            body = self.raw[3:] if self.raw.startswith(_UTF8_BOM) else self.raw
+            start = len(body) - len(body.lstrip(_ASCII_SPACE)) if body[:1] in _ASCII_SPACE \
+                else 0
+            byte = body[start:start + 1]
+            if byte and 0x21 <= byte[0] <= 0x7E and b"\x00" not in body[:8192]:
+                return byte.decode("ascii")
+        return self.text.lstrip()[:1]
+
+    def utf8(self) -> bytes | None:
+        """The text's UTF-8 bytes read off the file (a UTF-8 BOM left off), without decoding;
+        ``None`` for a UTF-16/32 file or one that holds a NUL byte. Bytes that are not UTF-8 are
+        kept as they are: a parser given them must fail where the text would hold a
+        replacement character (rapidyaml's JSON then does not decode)."""
+        if self._wide is not None or b"\x00" in self.raw:
+            return None
+        return self.raw[3:] if self.raw.startswith(_UTF8_BOM) else self.raw
+
+
+def read_doc(path: Path, where: str) -> DocContent:
+    """The content of the document file ``path``, its text decoded on first use.
 
     Raises:
-        InputError: ``where`` is empty (white space only), binary, or larger than
-            :data:`MAX_BYTES`.
+        InputError: ``where`` is larger than :data:`MAX_BYTES`.
     """
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise InputError(f"{where} is {size // (1024 * 1024)} MiB; the limit is "
                          f"{MAX_BYTES // (1024 * 1024)} MiB", "pass a smaller document")
-    raw = path.read_bytes()
-    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if raw.startswith(bom):
-            try:
-                text = raw.decode(codec)
-            except UnicodeDecodeError:
-                break
-            return _not_empty(text, where)
-    head = raw[:8192]
-    if b"\x00" in head:
-        raise InputError(f"{where} is a binary file (it holds NUL bytes), not an API description",
-                         _FIX_KIND)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        controls = sum(head.count(byte) for byte in _CONTROL)
-        if controls * 10 > len(head):
-            raise InputError(f"{where} is a binary file, not an API description",
-                             _FIX_KIND) from None
-        text = raw.decode("utf-8", errors="replace")
-    return _not_empty(text, where)
+    return DocContent(path.read_bytes(), where)
 
 
 def _not_empty(text: str, where: str) -> str:
@@ -156,11 +215,13 @@ def _not_empty(text: str, where: str) -> str:
     return text
 
 
-def parsed_document(path: Path, where: str | None = None, text: str | None = None) -> Any:
+def parsed_document(path: Path, where: str | None = None,
+                    content: DocContent | None = None) -> Any:
     """The parsed value of the JSON or YAML file ``path``, ``$ref`` objects as lazy references
     that resolve against it (references to other files or URLs are not fetched: they raise
     :class:`jsonref.JsonRefError` when read). Parsed once per process while the file keeps its
-    size and modification time; ``text`` is the file's text when the caller already read it.
+    size and modification time; ``content`` is the file's content when the caller already read
+    it.
 
     Raises:
         InputError: the file is not JSON/YAML (``line L, column C: …``), is empty or binary.
@@ -171,9 +232,9 @@ def parsed_document(path: Path, where: str | None = None, text: str | None = Non
     if key in _parsed:
         _parsed.move_to_end(key)
         return _parsed[key]
-    if text is None:
-        text = read_text(path, where)
-    data = parse_text(text, Path(key[0]).as_uri(), where)
+    if content is None:
+        content = read_doc(path, where)
+    data = parse_text(content, Path(key[0]).as_uri(), where)
     _parsed[key] = data
     while len(_parsed) > CACHE_SIZE:
         _parsed.popitem(last=False)
@@ -189,16 +250,19 @@ def _no_remote(uri: str) -> Any:
     raise ValueError(f"external reference {uri} is not fetched (research is offline)")
 
 
-def parse_text(text: str, base_uri: str, where: str) -> Any:
-    """Parse ``text`` as JSON when it starts with ``{``/``[`` (falling back to YAML, a superset,
-    e.g. for comments), else as YAML; ``$ref`` objects become lazy references to ``base_uri``.
+def parse_text(content: DocContent, base_uri: str, where: str) -> Any:
+    """Parse ``content`` as JSON when its text starts with ``{``/``[`` (falling back to YAML, a
+    superset, e.g. for comments), else as YAML (rapidyaml on the file's bytes when its result
+    provably equals the exact reader's, see :func:`doc_parse.load_api_yaml`); ``$ref`` objects
+    become lazy references to ``base_uri``.
 
     Raises:
         InputError: ``where: line L, column C: …`` (for text that looks like JSON, the JSON
-            error).
+            error); the file is empty or binary.
     """
     refs = doc_parse.LazyRefs(base_uri, _no_remote)
-    if text.lstrip()[:1] in ("{", "["):
+    if content.first() in ("{", "["):
+        text = content.text
         try:
             return refs.bind(doc_parse.load_json(text, refs))
         except doc_parse.DocSyntaxError as json_error:
@@ -207,8 +271,14 @@ def parse_text(text: str, base_uri: str, where: str) -> Any:
             except doc_parse.DocSyntaxError:
                 raise InputError(f"{where} is not valid JSON: {json_error}",
                                  "fix the syntax at that position") from None
+    utf8 = content.utf8()
+    if utf8 is not None:
+        try:
+            return refs.bind(doc_parse.load_api_yaml_fast(utf8, refs))
+        except doc_parse.FastPathDeclined:
+            pass
     try:
-        return refs.bind(doc_parse.load_api_yaml(text, refs))
+        return refs.bind(doc_parse.load_api_yaml_exact(content.text, refs))
     except doc_parse.DocSyntaxError as exc:
         raise InputError(f"{where} is not valid YAML: {exc}",
                          "fix the syntax at that position") from None

@@ -538,8 +538,10 @@ def _stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> Any:
-    """:func:`load_api_yaml_exact`'s value through rapidyaml, or a refusal.
+def load_api_yaml_fast(text: str | bytes, mapping_hook: MappingHook | None = None) -> Any:
+    """:func:`load_api_yaml_exact`'s value through rapidyaml, or a refusal. ``text`` is the
+    text, or its UTF-8 bytes (no byte-order mark; bytes that are not UTF-8 make rapidyaml's JSON
+    fail to decode, or lie in a comment, which is dropped either way).
 
     Aliases are expanded (each use is its own copy; the exact path shares one value), so
     ``mapping_hook`` sees an aliased mapping once per use.
@@ -548,10 +550,13 @@ def load_api_yaml_fast(text: str, mapping_hook: MappingHook | None = None) -> An
         FastPathDeclined: the result could differ from the exact path's, or the text does not
             parse (the message says which: a :data:`DECLINE_REASONS` value).
     """
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, which libyaml refuses too
-        raise FastPathDeclined(DECLINE_REASONS["chars"]) from None
+    if isinstance(text, bytes):
+        data = text
+    else:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, which libyaml refuses too
+            raise FastPathDeclined(DECLINE_REASONS["chars"]) from None
     if _other_chars(data):
         raise FastPathDeclined(DECLINE_REASONS["chars"])
     if _marked(data):
