@@ -31,6 +31,8 @@ CASES: list[tuple[str, Any, bool]] = [
     ("a: [inf, infinity, nan, Infinity, INF, -inf, +.nan, -.nan]\n",
      {"a": ["inf", "infinity", "nan", "Infinity", "INF", "-inf", "+.nan", "-.nan"]}, False),
     ("infinity: 1\nb: 2\n", {"infinity": 1, "b": 2}, True),  # ryml's ".inf" key repaired
+    ("a: {infinity: 1, x: y}\nb:\n  infinity: [2]\n  c: 3\n",
+     {"a": {"infinity": 1, "x": "y"}, "b": {"infinity": [2], "c": 3}}, True),  # both repaired
     ("inf: 1\ninfinity: 2\n", {"inf": 1, "infinity": 2}, False),
     ("a: [0x1F, 0o17, 012, -012, 00, 0e0, 01E3, +1, 1., .5, -.5, 01.5, 1_000, 0b101]\n",
      {"a": [31, 15, 12, -12, 0, 0.0, 1000.0, 1, 1.0, 0.5, -0.5, 1.5, "1_000", "0b101"]}, False),
