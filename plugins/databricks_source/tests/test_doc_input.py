@@ -306,3 +306,14 @@ def test_an_empty_document_is_refused_when_its_first_character_is_asked(tmp_path
     path.write_bytes(" \n\u3000\n".encode())
     with pytest.raises(InputError, match="is empty"):
         doc_input.read_doc(path, "blank.yaml").first()
+
+
+def test_a_json_syntax_error_after_non_ascii_text_names_the_texts_column(tmp_path: Path) -> None:
+    path = tmp_path / "api.json"
+    text = '{"openapi": "3.0.0", "info": {"title": "Caf\u00e9 \U0001f600"}, "paths": {,}}\n'
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(InputError) as caught:
+        doc_input.classify_doc(str(path))
+    assert f"line 1, column {expected.value.colno}:" in caught.value.one_line()

@@ -197,3 +197,29 @@ def test_github_as_yaml_is_the_json_and_takes_the_fast_path(inputs_dir: Path,
     doc_input.forget_parsed()
     assert [t.model_dump() for t in from_yaml.tables] == [t.model_dump() for t in from_json.tables]
     assert from_yaml.skipped == from_json.skipped and from_yaml.base_url == from_json.base_url
+
+
+@pytest.mark.parametrize("value", [
+    {"caf\u00e9": "na\u00efve \u2014 \U0001f600\U0001f601", "n": [1, "\u00e9\u00e9", "x\u00e9"]},
+    ["\u4e2d\u6587", "\\\\ \u00e9", "a\\"], "\u00e9", {"\U0001f600": {"\u2028": "\u00ff"}},
+])
+def test_ascii_json_reads_to_the_same_value(value: Any) -> None:
+    value = [value, "x" * 50_000]  # mostly ASCII, as the descriptions it is for
+    data = json.dumps(value, ensure_ascii=False).encode()
+    text = doc_parse.ascii_json(data)
+    assert text is not None and text.isascii()
+    assert json.loads(text) == value
+    assert doc_parse.ascii_json(bytearray(data)) == text
+
+
+@pytest.mark.parametrize("data", [
+    b'["\x80"]', b'["\xc3"]', b'["\xc3x"]', b'["\xc0\x80"]', b'["\xf5\x80\x80\x80"]',
+    b'["\xed\xa0\x80"]', b'["\\\xc3\xa9"]', ('["' + "\u00e9" * 10 + '"]').encode(),
+])
+def test_ascii_json_declines_what_it_cannot_keep(data: bytes) -> None:
+    """Bytes that are not UTF-8, a character after a backslash (an invalid escape must stay one),
+    and text with many non-ASCII characters (the plain decode is faster) are left to the
+    decoder."""
+    if b"\xc3\xa9" * 10 not in data:
+        data = data[:-1] + b', "' + b"x" * 50_000 + b'"]'
+    assert doc_parse.ascii_json(data) is None

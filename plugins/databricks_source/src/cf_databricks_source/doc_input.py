@@ -210,7 +210,7 @@ def read_doc(path: Path, where: str) -> DocContent:
 
 
 def _not_empty(text: str, where: str) -> str:
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): that copies the text
         raise InputError(f"{where} is empty", _FIX_KIND)
     return text
 
@@ -262,6 +262,13 @@ def parse_text(content: DocContent, base_uri: str, where: str) -> Any:
     """
     refs = doc_parse.LazyRefs(base_uri, _no_remote)
     if content.first() in ("{", "["):
+        utf8 = content.utf8()
+        ascii_text = None if utf8 is None else doc_parse.ascii_json(utf8)
+        if ascii_text is not None:
+            try:
+                return refs.bind(doc_parse.load_json(ascii_text, refs))
+            except doc_parse.DocSyntaxError:
+                refs = doc_parse.LazyRefs(base_uri, _no_remote)  # the error, from the text
         text = content.text
         try:
             return refs.bind(doc_parse.load_json(text, refs))
