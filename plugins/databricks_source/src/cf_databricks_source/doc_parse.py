@@ -3,8 +3,8 @@ r"""Parsing JSON or YAML text fast, with a syntax error's line and column.
 JSON goes through the standard library's C decoder (``orjson`` was measured: 0.05 s against
 0.07 s for GitHub's 13 MB description, not worth a dependency, and it has no per-object hook),
 given ASCII text where :func:`ascii_json` can make it from the UTF-8 bytes (a text with one
-emoji otherwise decodes to 4 bytes a character: GitHub's JSON parses 0.04 s faster, rapidyaml's
-JSON of its YAML 0.1 s faster).
+emoji otherwise decodes to 4 bytes a character: in a fresh process GitHub's JSON parses 0.02 s
+faster, rapidyaml's JSON of its YAML 0.1 s faster).
 YAML goes through libyaml — PyYAML's ``CSafeLoader`` parser and composer where PyYAML was built
 with it, else its pure-Python ``SafeLoader`` — and :class:`_Builder`, which makes the values
 ``yaml.safe_load`` makes (same tags, merge keys, anchors) in one tight recursive pass instead of
@@ -256,10 +256,11 @@ def ascii_json(data: bytes | bytearray) -> str | None:
     follows a ``\``) or is not worth it (more than one byte in 1024 is not ASCII).
 
     Why: ``json.loads`` of UTF-8 first decodes it, and one character past U+00FF (an emoji) makes
-    the whole text 4 bytes a character. GitHub's description (13 MB as JSON, 140 non-ASCII
-    bytes) decodes in 0.06 s and parses in 0.15 s; as ASCII it takes 0.02 s and 0.09 s. A text
-    that is not JSON stays one: no character of JSON's syntax outside strings is non-ASCII, but
-    error positions may move, so callers report errors from the text itself.
+    the whole text 4 bytes a character (GitHub's description: 13 MB, 140 non-ASCII bytes, 52 MB
+    decoded). Parsing it in a fresh process took 0.217 s against 0.239 s (medians of 7), and
+    rapidyaml's JSON of it as YAML 0.1 s less. A text that is not JSON stays one: no character of
+    JSON's syntax outside strings is non-ASCII, but error positions may move, so callers report
+    errors from the text itself.
     """
     if data.isascii():
         return data.decode("ascii")
@@ -670,10 +671,10 @@ def load_api_yaml_fast(text: str | bytes, mapping_hook: MappingHook | None = Non
         raise FastPathDeclined(DECLINE_REASONS["spelling"])
     for start, end, key in reversed(renames):  # from the end: the offsets before stay right
         out[start:end] = key
-    text = ascii_json(out)
+    ascii_text = ascii_json(out)
     try:
         with gc_paused():
-            return json.loads(out if text is None else text, object_hook=mapping_hook,
+            return json.loads(out if ascii_text is None else ascii_text, object_hook=mapping_hook,
                               parse_constant=_refuse_constant)
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise FastPathDeclined(DECLINE_REASONS["json"]) from None
