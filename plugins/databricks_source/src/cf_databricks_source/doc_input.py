@@ -115,8 +115,8 @@ def is_openapi(data: Any) -> bool:
     return isinstance(data, dict) and ("openapi" in data or "swagger" in data)
 
 
-#: Bytes ``str.lstrip`` skips at the start of a UTF-8 text and ``bytes.lstrip`` does too.
-_ASCII_SPACE = b" \t\n\r\x0b\x0c"
+#: The ASCII white space ``str.lstrip`` skips (it skips more: non-ASCII spaces, ``\x1c``-``\x1f``).
+_LEADING_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
               (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -137,6 +137,7 @@ class DocContent:
         self.where = where
         self._text: str | None = None
         self._wide = next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
+        self._bom = len(_UTF8_BOM) if raw.startswith(_UTF8_BOM) else 0
 
     @property
     def text(self) -> str:
@@ -178,11 +179,10 @@ class DocContent:
             InputError: as :attr:`text`, when the bytes do not tell.
         """
         if self._text is None and self._wide is None:
-            body = self.raw[3:] if self.raw.startswith(_UTF8_BOM) else self.raw
-            start = len(body) - len(body.lstrip(_ASCII_SPACE)) if body[:1] in _ASCII_SPACE \
-                else 0
-            byte = body[start:start + 1]
-            if byte and 0x21 <= byte[0] <= 0x7E and b"\x00" not in body[:8192]:
+            # `*` always matches: never None
+            start = _LEADING_SPACE.match(self.raw, self._bom).end()  # type: ignore[union-attr]
+            byte = self.raw[start:start + 1]
+            if byte and 0x21 <= byte[0] <= 0x7E and b"\x00" not in self.raw[:8192]:
                 return byte.decode("ascii")
         return self.text.lstrip()[:1]
 
@@ -193,7 +193,7 @@ class DocContent:
         replacement character (rapidyaml's JSON then does not decode)."""
         if self._wide is not None or b"\x00" in self.raw:
             return None
-        return self.raw[3:] if self.raw.startswith(_UTF8_BOM) else self.raw
+        return self.raw[self._bom:] if self._bom else self.raw
 
 
 def read_doc(path: Path, where: str) -> DocContent:
